@@ -101,8 +101,10 @@ static void put(struct imp *m, json_t *obj, const char *key, json_t *val)
 /*
  * jansson refuses integers above INT64_MAX, and go-sev-guest's uint64 fields (minimum_tcb:
  * 15352208179752599555 in Cocos's own sample) are written as bare numbers. Quote every
- * unsigned integer literal that does not fit int64 so that it reaches us as a decimal string,
- * which protobuf JSON accepts for uint64 anyway. Only tokens outside strings are touched.
+ * integer literal that does not fit int64 so that it reaches us as a decimal string, which
+ * protobuf JSON accepts for uint64 anyway. A negative one is quoted with its sign, so that it
+ * is refused as out of range by the field's path rather than as JSON jansson cannot read.
+ * Only tokens outside strings are touched.
  */
 static bool is_digit(uint8_t c)
 {
@@ -145,16 +147,22 @@ static char *quote_big_ints(const uint8_t *p, size_t len, size_t *out_len)
     }
     cvma_reader_init(&r, p, len);
     while (!cvma_reader_at_end(&r)) {
-        if (!in_str && is_digit(peek(r)) && !in_number(prev)) {
-            struct cvma_reader ahead = r;
+        struct cvma_reader after_sign = r;
+        uint8_t sign = 0;
+        bool negative = !in_str && !in_number(prev) && cvma_reader_u8(&after_sign, &sign) &&
+                        sign == '-' && is_digit(peek(after_sign));
+        if (negative || (!in_str && is_digit(peek(r)) && !in_number(prev))) {
+            struct cvma_reader ahead = negative ? after_sign : r;
             struct cvma_span digits;
-            size_t nd = digit_run(r);
+            size_t nd = digit_run(ahead);
             if (!cvma_reader_span(&ahead, nd, &digits)) {
                 break; /* cannot happen: digit_run counted them */
             }
+            nd += negative ? 1 : 0; /* the sign is copied with the digits */
             uint8_t next = peek(ahead);
             bool plain = cvma_reader_at_end(&ahead) || !(next == '.' || next == 'e' || next == 'E');
-            bool big = nd > 19 || (nd == 19 && memcmp(digits.p, "9223372036854775807", 19) > 0);
+            bool big = digits.len > 19 ||
+                       (digits.len == 19 && memcmp(digits.p, "9223372036854775807", 19) > 0);
             bool quote = plain && big;
             if (quote) {
                 out[o++] = '"';
@@ -312,6 +320,34 @@ static bool get_bytes(json_t *j, const char *path, size_t want, size_t want2, ui
     return true;
 }
 
+/*
+ * Decimal digits, optionally after a '-': a decimal string, or a JSON number beyond int64 that
+ * quote_big_ints made one. A value out of range is shown as the file spells it, unquoted
+ * (the file may have written it either way), never as a number rounded or converted.
+ */
+static bool get_decimal(const char *s, size_t n, const char *path, uint64_t max, uint64_t *out,
+                        struct imp *m)
+{
+    const char *digits = s[0] == '-' ? s + 1 : s;
+    size_t nd = n - (size_t)(digits - s);
+    uint64_t v = 0;
+    bool over = s[0] == '-' || nd > 20;
+    for (size_t i = 0; !over && i < nd; i++) {
+        uint64_t d = (uint64_t)(digits[i] - '0');
+        over = v > (UINT64_MAX - d) / 10;
+        v = over ? v : v * 10 + d;
+    }
+    if (over && n > 40) {
+        return fail(m, "%s: a %s%zu-digit integer is out of range 0..%" PRIu64, path,
+                    s[0] == '-' ? "negative " : "", nd, max);
+    }
+    if (over || v > max) {
+        return fail(m, "%s: %s is out of range 0..%" PRIu64, path, s, max);
+    }
+    *out = v;
+    return true;
+}
+
 /* uint64 / uint32: a non-negative JSON integer or a string of decimal digits. */
 static bool get_uint(json_t *j, const char *path, uint64_t max, uint64_t *out, struct imp *m)
 {
@@ -330,21 +366,17 @@ static bool get_uint(json_t *j, const char *path, uint64_t max, uint64_t *out, s
     if (json_is_string(j)) {
         const char *s = json_string_value(j);
         size_t n = json_string_length(j);
-        uint64_t v = 0;
-        if (n == 0 || n > 20 || strlen(s) != n) {
+        size_t sign = n > 1 && s[0] == '-' ? 1 : 0;
+        if (n == 0 || strlen(s) != n) {
             return fail(m, "%s: expected a decimal integer", path);
         }
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10) {
-                return fail(m, "%s: \"%s\" is not an unsigned 64-bit decimal integer", path, s);
+        if (strspn(s + sign, "0123456789") != n - sign) {
+            if (n > 20) {
+                return fail(m, "%s: expected a decimal integer", path);
             }
-            v = v * 10 + (uint64_t)(s[i] - '0');
+            return fail(m, "%s: \"%s\" is not an unsigned 64-bit decimal integer", path, s);
         }
-        if (v > max) {
-            return fail(m, "%s: %" PRIu64 " is out of range 0..%" PRIu64, path, v, max);
-        }
-        *out = v;
-        return true;
+        return get_decimal(s, n, path, max, out, m);
     }
     return fail(m, "%s: expected an unsigned integer, got %s", path, jtype(j));
 }

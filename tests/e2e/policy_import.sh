@@ -109,6 +109,10 @@ jq '.policy.measurement = "t0fVVFLguekHl3Cknjl8Xm2Vc1geJG2nuqxPKLXNxbG20ZJRuO5gD
     "$EX/cocos-snp.json" >"$T/c1m.json"
 $CVM policy import --from cocos "$T/c1m.json" >/dev/null 2>"$T/err"; check "import mixed base64" 2 $?
 has "$T/err" "policy.measurement: not valid base64: mixes the URL-safe alphabet"
+# A number out of range is named as the file spells it (not via jq, which rounds it to a double).
+sed 's/"minimum_tcb": [0-9]*/"minimum_tcb": 18446744073709551616/' "$EX/cocos-snp.json" >"$T/c1b.json"
+$CVM policy import --from cocos "$T/c1b.json" >/dev/null 2>"$T/err"; check "import number out of range" 2 $?
+has "$T/err" "policy.minimum_tcb: 18446744073709551616 is out of range 0..18446744073709551615"
 printf '{"policy": {"tdQuoteBodyPolicy": {"mrTd": "AAAA"}}}' >"$T/c2.json"
 $CVM policy import --from cocos "$T/c2.json" >/dev/null 2>"$T/err"; check "import wrong length" 2 $?
 has "$T/err" "policy.tdQuoteBodyPolicy.mrTd: 3 bytes, expected 48"

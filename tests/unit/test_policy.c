@@ -2910,8 +2910,28 @@ static void test_cocos_import_refusals(void **state)
     import_refused("{\"policy\": {\"vmpl\": \"x\"}}",
                    "policy.vmpl: \"x\" is not an unsigned 64-bit decimal integer");
     import_refused("{\"policy\": {\"minimum_tcb\": -1}}", "policy.minimum_tcb: -1 is out of range");
+    /* A number out of range is named as the file spells it, never rounded, and never quoted
+     * as if the file had given a string. */
     import_refused("{\"policy\": {\"minimum_tcb\": 99999999999999999999}}",
-                   "is not an unsigned 64-bit decimal integer");
+                   "policy.minimum_tcb: 99999999999999999999 is out of range "
+                   "0..18446744073709551615");
+    import_refused("{\"policy\": {\"minimum_tcb\": 18446744073709551616}}",
+                   "policy.minimum_tcb: 18446744073709551616 is out of range "
+                   "0..18446744073709551615");
+    import_refused("{\"policy\": {\"minimum_tcb\": \"18446744073709551616\"}}",
+                   "policy.minimum_tcb: 18446744073709551616 is out of range");
+    import_refused("{\"policy\": {\"minimum_tcb\": 123456789012345678901234}}",
+                   "policy.minimum_tcb: 123456789012345678901234 is out of range");
+    import_refused("{\"policy\": {\"minimum_tcb\": "
+                   "12345678901234567890123456789012345678901234567890}}",
+                   "policy.minimum_tcb: a 50-digit integer is out of range");
+    /* Below int64, jansson cannot read it: still refused by the field, not as bad JSON. */
+    import_refused("{\"policy\": {\"minimum_tcb\": -18446744073709551616}}",
+                   "policy.minimum_tcb: -18446744073709551616 is out of range");
+    import_refused("{\"policy\": {\"minimum_tcb\": \"-5\"}}",
+                   "policy.minimum_tcb: -5 is out of range");
+    import_refused("{\"policy\": {\"vmpl\": \"-\"}}",
+                   "policy.vmpl: \"-\" is not an unsigned 64-bit decimal integer");
     import_refused("{\"policy\": {\"minimum_version\": \"1.x\"}}",
                    "policy.minimum_version: \"1.x\" is not \"major.minor\"");
     import_refused("{\"policy\": {\"require_id_block\": 1}}",
