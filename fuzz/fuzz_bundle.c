@@ -128,7 +128,8 @@ static bool b64_text(const char *s, size_t n)
  * Whether docs/bundle.md says a one-part input must be read (not JSON, which auto reads as a
  * bundle): bin any bytes; auto bytes that are not text (printable ASCII and whitespace) or a
  * PEM block, or text that is hex (an 0x prefix allowed) or base64 (either alphabet); hex and
- * base64 text of their own form. Whitespace is dropped from text.
+ * base64 text of their own form. Whitespace is dropped from text. Auto refuses input that
+ * starts with a UTF-8 byte order mark (EF BB BF), which no evidence does.
  */
 static bool bare_must_read(const uint8_t *p, size_t n, enum cvma_inform inform)
 {
@@ -137,7 +138,8 @@ static bool bare_must_read(const uint8_t *p, size_t n, enum cvma_inform inform)
     while (i < n && ws(p[i])) {
         i++;
     }
-    if (n == 0 || n > CVMA_EVIDENCE_MAX || (inform == CVMA_INFORM_AUTO && i < n && p[i] == '{')) {
+    if (n == 0 || n > CVMA_EVIDENCE_MAX || (inform == CVMA_INFORM_AUTO && i < n && p[i] == '{') ||
+        (inform == CVMA_INFORM_AUTO && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)) {
         return false;
     }
     if (inform == CVMA_INFORM_BIN) {
