@@ -3,7 +3,10 @@
  * before any signature holds (azure/azure_internal.h). The input is the runtime claims JSON;
  * each step is held to an independent reading:
  *   - cvma_azure_runtime_claims_parse accepts exactly what jansson reads as an object nesting
- *     at most 32 levels, and then holds jansson's tree; a refusal leaves no tree and one reason;
+ *     at most 32 levels whose "vm-configuration", when there, is an object with secure-boot,
+ *     tpm-enabled and console-enabled booleans and vmUniqueId a string (each when there), and
+ *     whose "user-data", when there, is 128 hex digits; and then holds jansson's tree; a
+ *     refusal leaves no tree and one reason;
  *   - cvma_azure_claims_user_data gives the 64 bytes of a "user-data" of 128 hex digits (and
  *     zeros with false otherwise);
  *   - cvma_azure_ak_pem_from_claims gives a PEM key exactly when the only kid "HCLAkPub" entry
@@ -169,6 +172,26 @@ static bool ref_user_data(const json_t *claims, uint8_t out[64])
     return true;
 }
 
+/* The members the result gives back hold the paravisor's types (or are absent). */
+static bool ref_members_typed(const json_t *claims)
+{
+    static const char *const flags[] = {"secure-boot", "tpm-enabled", "console-enabled"};
+    const json_t *vc = json_object_get(claims, "vm-configuration");
+    const json_t *id = json_object_get(vc, "vmUniqueId");
+    uint8_t ud[64];
+    if (vc != NULL && !json_is_object(vc)) {
+        return false;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *f = json_object_get(vc, flags[i]);
+        if (f != NULL && !json_is_boolean(f)) {
+            return false;
+        }
+    }
+    return (id == NULL || json_is_string(id)) &&
+           (json_object_get(claims, "user-data") == NULL || ref_user_data(claims, ud));
+}
+
 /* Returns whether the claims parsed, and into *ud_ok / ud their user-data. */
 static bool check_claims(const uint8_t *data, size_t size, bool *ud_ok, uint8_t ud[64])
 {
@@ -177,7 +200,8 @@ static bool check_claims(const uint8_t *data, size_t size, bool *ud_ok, uint8_t 
     json_t *got = (json_t *)(uintptr_t)1; /* must be overwritten */
     json_error_t je;
     json_t *ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
-    bool want = json_is_object(ref) && depth(ref) <= CVMA_AZURE_RUNTIME_CLAIMS_MAX_DEPTH;
+    bool want = json_is_object(ref) && depth(ref) <= CVMA_AZURE_RUNTIME_CLAIMS_MAX_DEPTH &&
+                ref_members_typed(ref);
 
     cvma_verdict_init(&v);
     enum cvma_status st = cvma_azure_runtime_claims_parse(&sp, &got, &v);

@@ -394,6 +394,97 @@ static bool json_depth_over(const json_t *j, int max)
     return false;
 }
 
+/* The JSON type of j in words, for a reason's detail. */
+static const char *json_type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "a JSON value";
+}
+
+/* The vm-configuration members the result gives back, each with the one JSON type the
+ * paravisor writes (booleans, and vmUniqueId a string). */
+static const struct {
+    const char *name;
+    json_type type;
+} vm_members[] = {
+        {"secure-boot", JSON_TRUE},
+        {"tpm-enabled", JSON_TRUE},
+        {"console-enabled", JSON_TRUE},
+        {"vmUniqueId", JSON_STRING},
+};
+
+/*
+ * The members that go into the result hold the type the paravisor writes: "vm-configuration"
+ * an object whose secure-boot, tpm-enabled and console-enabled are booleans and vmUniqueId a
+ * string, and "user-data" the 64 bytes of NV index 0x01400002 as 128 hex digits. A member may
+ * be absent (older paravisors leave some out: then the result has no such claim), never of
+ * another type: a string "true" or a null would be handed on as if the paravisor said it.
+ */
+static bool members_typed(const json_t *claims, struct cvma_verdict *v)
+{
+    const json_t *vc = json_object_get(claims, "vm-configuration");
+    const json_t *ud = json_object_get(claims, "user-data");
+    uint8_t bytes[64];
+
+    if (vc != NULL && !json_is_object(vc)) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: the runtime claims' \"vm-configuration\" is %s, not an object",
+                    json_type_name(vc));
+        return false;
+    }
+    for (size_t i = 0; vc != NULL && i < CVMA_ARRAY_LEN(vm_members); i++) {
+        const json_t *m = json_object_get(vc, vm_members[i].name);
+        bool ok = vm_members[i].type == JSON_STRING ? json_is_string(m) : json_is_boolean(m);
+        if (m != NULL && !ok) {
+            cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                        "azure: the runtime claims' vm-configuration \"%s\" is %s, not %s",
+                        vm_members[i].name, json_type_name(m),
+                        vm_members[i].type == JSON_STRING ? "a string" : "a boolean");
+            return false;
+        }
+    }
+    if (ud != NULL && !cvma_azure_claims_user_data(claims, bytes)) {
+        const char *s = json_string_value(ud);
+        size_t len = json_string_length(ud), at = 0;
+        while (s != NULL && at < len && cvma_hex_nibble((unsigned char)s[at]) >= 0) {
+            at++;
+        }
+        if (s != NULL && len != 128) {
+            cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                        "azure: the runtime claims' \"user-data\" is %zu characters long, not "
+                        "128 hex digits (the 64 bytes of NV index 0x01400002)",
+                        len);
+        } else if (s != NULL) {
+            cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                        "azure: the runtime claims' \"user-data\" has a character other than a "
+                        "hex digit at %zu: not the 64 bytes of NV index 0x01400002 as hex",
+                        at);
+        } else {
+            cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                        "azure: the runtime claims' \"user-data\" is %s, not a string of 128 "
+                        "hex digits (the 64 bytes of NV index 0x01400002)",
+                        json_type_name(ud));
+        }
+        return false;
+    }
+    return true;
+}
+
 /* see azure/azure_internal.h */
 enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims, json_t **out,
                                                  struct cvma_verdict *v)
@@ -421,6 +512,10 @@ enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims,
                            "azure: the runtime claims nest deeper than %d levels",
                            CVMA_AZURE_RUNTIME_CLAIMS_MAX_DEPTH);
     }
+    if (!members_typed(j, v)) {
+        json_decref(j);
+        return CVMA_REJECTED;
+    }
     *out = j;
     return CVMA_OK;
 }
@@ -428,9 +523,12 @@ enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims,
 /* see azure/azure_internal.h */
 bool cvma_azure_claims_user_data(const json_t *claims, uint8_t out[64])
 {
-    const char *ud = json_string_value(json_object_get(claims, "user-data"));
+    const json_t *j = json_object_get(claims, "user-data");
+    const char *ud = json_string_value(j);
     size_t n = 0;
-    if (ud == NULL || !cvma_hex_decode(ud, out, 64, &n) || n != 64) {
+    /* The JSON length too: a \u0000 after 128 digits would end the C string early. */
+    if (ud == NULL || json_string_length(j) != 128 || !cvma_hex_decode(ud, out, 64, &n) ||
+        n != 64) {
         memset(out, 0, 64);
         return false;
     }

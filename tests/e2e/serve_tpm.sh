@@ -129,7 +129,7 @@ hex_of() { # base64url (no padding) -> hex
     printf '%s' "$1" | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' |
         base64 -d | od -An -v -tx1 | tr -d ' \n'
 }
-pad64() { printf '%s' "$1" | awk '{ while (length($0) < 128) $0 = $0 "0"; print }'; }
+pad64() { printf '%s\n' "$1" | awk '{ while (length($0) < 128) $0 = $0 "0"; print }'; }
 # keyrd NONCE_HEX: SHA-512(nonce || the request key's DER SPKI), hex
 keyrd() { (python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; cat rk.der) | openssl dgst -sha512 -r | cut -d' ' -f1; }
 # fresh: a nonce from the service (NB64, NHEX) and a quote over it

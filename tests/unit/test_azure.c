@@ -532,7 +532,9 @@ static json_t *claims_parsed(const char *text)
     return j;
 }
 
-static void expect_claims_refused(const char *text)
+/* The claims text refused as AZURE_RUNTIME_CLAIMS_MALFORMED, the detail holding words (NULL:
+ * any detail). */
+static void expect_claims_refused_saying(const char *text, const char *words)
 {
     struct cvma_span sp = {(const uint8_t *)text, strlen(text)};
     struct cvma_verdict v;
@@ -542,8 +544,18 @@ static void expect_claims_refused(const char *text)
     assert_int_equal(cvma_azure_runtime_claims_parse(&sp, &j, &v), CVMA_REJECTED);
     assert_null(j);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED);
+    assert_int_equal(v.n_reasons, 1);
+    if (words != NULL && strstr(v.reasons[0].detail, words) == NULL) {
+        fail_msg("claims %.60s: detail \"%s\" does not say \"%s\"", text, v.reasons[0].detail,
+                 words);
+    }
     json_decref(keep);
     cvma_verdict_cleanup(&v);
+}
+
+static void expect_claims_refused(const char *text)
+{
+    expect_claims_refused_saying(text, NULL);
 }
 
 /* The runtime claims: an object nesting 32 levels at most, no duplicate members; user-data
@@ -596,19 +608,84 @@ static void test_azure_runtime_claims_parse_and_user_data(void **state)
         assert_int_equal(ud[i], i + 0xa0);
     }
     json_decref(j);
-    /* 63 bytes, a non-digit, not a string: false, nothing left in ud. */
+    /* 63 bytes, a non-digit, not a string: false, nothing left in ud (and such claims are
+     * refused whole: test_azure_runtime_claims_refuse_members_of_another_type); none: false. */
     char bad[4][300];
     snprintf(bad[0], sizeof bad[0], "{\"user-data\": \"%.126s\"}", hex);
     snprintf(bad[1], sizeof bad[1], "{\"user-data\": \"%.127sg\"}", hex);
     snprintf(bad[2], sizeof bad[2], "{\"user-data\": 1}");
     snprintf(bad[3], sizeof bad[3], "{}");
     for (size_t k = 0; k < 4; k++) {
-        j = claims_parsed(bad[k]);
+        if (k < 3) {
+            expect_claims_refused(bad[k]);
+            assert_non_null(j = json_loads(bad[k], 0, NULL));
+        } else {
+            j = claims_parsed(bad[k]);
+        }
         memset(ud, 0xff, sizeof ud);
         assert_false(cvma_azure_claims_user_data(j, ud));
         assert_true(cvma_bytes_are_zero(ud, 64));
         json_decref(j);
     }
+}
+
+/* What goes into the result holds the type the paravisor writes (docs/azure.md): a
+ * vm-configuration member of another type, or a user-data that is not 128 hex digits, refuses
+ * the claims by name; a member left out does not. */
+static void test_azure_runtime_claims_refuse_members_of_another_type(void **state)
+{
+    char text[400], ud[129];
+    (void)state;
+    memset(ud, 'A', 128);
+    ud[128] = '\0';
+    static const char *const vm_bad[][2] = {
+            {"\"secure-boot\": \"true\"", "\"secure-boot\" is a string, not a boolean"},
+            {"\"tpm-enabled\": 1", "\"tpm-enabled\" is a number, not a boolean"},
+            {"\"console-enabled\": null", "\"console-enabled\" is null, not a boolean"},
+            {"\"vmUniqueId\": 5", "\"vmUniqueId\" is a number, not a string"},
+            {"\"vmUniqueId\": true", "\"vmUniqueId\" is a boolean, not a string"},
+            {"\"secure-boot\": [true]", "\"secure-boot\" is an array, not a boolean"},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(vm_bad); i++) {
+        snprintf(text, sizeof text,
+                 "{\"vm-configuration\": {\"secure-boot\": true, %s}, \"user-data\": \"%s\"}",
+                 vm_bad[i][0], ud);
+        /* (a duplicate secure-boot is refused too, but as a duplicate: use another key) */
+        if (strncmp(vm_bad[i][0], "\"secure-boot\"", 13) == 0) {
+            snprintf(text, sizeof text, "{\"vm-configuration\": {%s}, \"user-data\": \"%s\"}",
+                     vm_bad[i][0], ud);
+        }
+        expect_claims_refused_saying(text, vm_bad[i][1]);
+    }
+    expect_claims_refused_saying("{\"vm-configuration\": [], \"user-data\": null}",
+                                 "\"vm-configuration\" is an array, not an object");
+    expect_claims_refused_saying("{\"vm-configuration\": \"x\"}",
+                                 "\"vm-configuration\" is a string, not an object");
+
+    /* user-data: 3 bytes, a non-hex digit, an array, null, 65 bytes. */
+    expect_claims_refused_saying("{\"user-data\": \"AAAAAA\"}", "is 6 characters long");
+    snprintf(text, sizeof text, "{\"user-data\": \"zz%.126s\"}", ud);
+    expect_claims_refused_saying(text, "other than a hex digit at 0");
+    snprintf(text, sizeof text, "{\"user-data\": \"%.127sg\"}", ud);
+    expect_claims_refused_saying(text, "other than a hex digit at 127");
+    expect_claims_refused_saying("{\"user-data\": [\"AA\"]}", "is an array, not a string");
+    expect_claims_refused_saying("{\"user-data\": null}", "is null, not a string");
+    snprintf(text, sizeof text, "{\"user-data\": \"%sAA\"}", ud);
+    expect_claims_refused_saying(text, "is 130 characters long");
+
+    /* Taken: the real samples' shape (other vm-configuration members are not read), members
+     * left out, lower-case hex. */
+    snprintf(text, sizeof text,
+             "{\"vm-configuration\": {\"console-enabled\": true, \"root-cert-thumbprint\": \"x\", "
+             "\"secure-boot\": false, \"tpm-enabled\": true, \"tpm-persisted\": false, "
+             "\"vmUniqueId\": \"911B0EF8\"}, \"user-data\": \"%s\"}",
+             ud);
+    json_decref(claims_parsed(text));
+    json_decref(claims_parsed("{\"vm-configuration\": {}}"));
+    json_decref(claims_parsed("{\"keys\": []}"));
+    memset(ud, 'a', 128);
+    snprintf(text, sizeof text, "{\"user-data\": \"%s\"}", ud);
+    json_decref(claims_parsed(text));
 }
 
 static void expect_ak_refused(const char *text)
@@ -632,7 +709,7 @@ static void test_azure_ak_from_claims_is_the_jwk_key(void **state)
     struct cvma_verdict v;
     (void)state;
     assert_non_null(k);
-    tu_azure_claims(k, "00", text, sizeof text, rd);
+    tu_azure_claims(k, TU_AZURE_UD0, text, sizeof text, rd);
     json_t *j = claims_parsed(text);
     cvma_verdict_init(&v);
     char *pem = cvma_azure_ak_pem_from_claims(j, &v);
@@ -711,6 +788,7 @@ int main(void)
             cmocka_unit_test(test_azure_verify_refuses_the_wrong_kind_and_a_lone_report),
             cmocka_unit_test(test_azure_report_fields_are_read_at_their_offsets),
             cmocka_unit_test(test_azure_runtime_claims_parse_and_user_data),
+            cmocka_unit_test(test_azure_runtime_claims_refuse_members_of_another_type),
             cmocka_unit_test(test_azure_ak_from_claims_is_the_jwk_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1200,7 +1200,7 @@ static void test_oom_azure_readers_answer_nomem_at_every_allocation(void **state
     char claims[2048];
     uint8_t rd[64];
     assert_non_null(k);
-    assert_true(tu_azure_claims(k, "00ff", claims, sizeof claims, rd) > 0);
+    assert_true(tu_azure_claims(k, TU_AZURE_UD0, claims, sizeof claims, rd) > 0);
     sweep_azure(1, claims);
     sweep_azure(2, claims);
     EVP_PKEY_free(k);

@@ -872,7 +872,7 @@ static void azure_evidence(struct run *r, EVP_PKEY *ak, const char *claims, stru
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, msg, sig);
     if (claims == NULL) {
-        cl = tu_azure_claims(ak, "00", own, sizeof own, rd);
+        cl = tu_azure_claims(ak, TU_AZURE_UD0, own, sizeof own, rd);
         claims = own;
     } else {
         cl = strlen(claims);
@@ -1028,8 +1028,8 @@ static void test_azure_two_hcl_ak_pub_keys_refused(void **state)
     assert_non_null(k2);
     /* the {"kid": "HCLAkPub", ...} entry of each key, from tu_azure_claims's text */
     const char *pre = "{\"keys\": [";
-    tu_azure_claims(ak, "00", one, sizeof one, rd);
-    tu_azure_claims(k2, "00", two, sizeof two, rd);
+    tu_azure_claims(ak, TU_AZURE_UD0, one, sizeof one, rd);
+    tu_azure_claims(k2, TU_AZURE_UD0, two, sizeof two, rd);
     *strstr(one, "], \"user-data\"") = '\0';
     *strstr(two, "], \"user-data\"") = '\0';
     const char *a = one + strlen(pre), *o = two + strlen(pre);
@@ -1193,7 +1193,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 
     /* azure-snp: the AK is HCLAkPub of runtime claims a simulated SEV-SNP report vouches for;
      * the quote's claims are held inside the kind's (claims.azure.tpm). */
-    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    size_t cl = tu_azure_claims(ak, TU_AZURE_UD0, claims, sizeof claims, rd);
     sim(&r, rd, 0);
     make_hcl(&r.rep, claims, cl, &hcl);
     parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}, false};
@@ -1443,7 +1443,7 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     run_done(&r);
 
     /* azure-snp: the runtime claims the report vouches for hold the AK */
-    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    size_t cl = tu_azure_claims(ak, TU_AZURE_UD0, claims, sizeof claims, rd);
     sim(&r, rd, 0);
     make_hcl(&r.rep, claims, cl, &hcl);
     r.vo.collateral_parts = parts + 2;
@@ -1565,7 +1565,7 @@ static void test_vtpm_azure_runtime_claim_rules(void **state)
     (void)state;
 
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
-    tu_azure_claims(ak, "00", own, sizeof own, rd);
+    tu_azure_claims(ak, TU_AZURE_UD0, own, sizeof own, rd);
     snprintf(claims, sizeof claims,
              "{\"vm-configuration\": {\"secure-boot\": false, \"tpm-enabled\": true, "
              "\"vmUniqueId\": \"7DF7B373-B947-4AAA-96E5-C358F2A03D20\"}, %s",
@@ -1635,7 +1635,7 @@ static void test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak(void
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
-    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    size_t cl = tu_azure_claims(ak, TU_AZURE_UD0, claims, sizeof claims, rd);
     for (int outofdate = 1; outofdate >= 0; outofdate--) {
         char *dir = tu_tmpdir(), *qp = tu_path(dir, "quote.bin");
         char *rp = tu_path(dir, "root_ca.pem");
@@ -1737,7 +1737,7 @@ static void azure_tdx_verify(EVP_PKEY *ak, const uint8_t *q_rd, uint8_t q_mrtd, 
 
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
-    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    size_t cl = tu_azure_claims(ak, TU_AZURE_UD0, claims, sizeof claims, rd);
     cvma_sim_tdx_opts_default(&to);
     memcpy(to.report_data, q_rd != NULL ? q_rd : rd, 64);
     to.has_mr_td = true;
@@ -1825,7 +1825,7 @@ static void test_vtpm_azure_tdx_td_quote_must_be_the_tdreports(void **state)
     EVP_PKEY *k2 = EVP_RSA_gen(2048);
     assert_non_null(k2);
     /* the paravisor's own claims, naming its AK (k2): what its genuine quote vouches for */
-    tu_azure_claims(k2, "00", other_claims, sizeof other_claims, other_rd);
+    tu_azure_claims(k2, TU_AZURE_UD0, other_claims, sizeof other_claims, other_rd);
 
     /* the TD quote is the TDREPORT's: bound, the AK attested */
     azure_tdx_verify(ak, NULL, 0x5a, 0x5a, &res);
@@ -1901,7 +1901,7 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
     parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}, false};
 
     /* azure-snp */
-    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    size_t cl = tu_azure_claims(ak, TU_AZURE_UD0, claims, sizeof claims, rd);
     for (int debug = 1; debug >= 0; debug--) {
         sim_snp(&r, rd, 0, debug != 0);
         make_hcl(&r.rep, claims, cl, &hcl);

@@ -47,6 +47,12 @@ static inline size_t tu_azure_hcl(uint8_t *out, size_t cap, const uint8_t *hw, u
     return n;
 }
 
+/* A user-data of 64 zero bytes, as the real samples carry (the claims' user-data is 128 hex
+ * digits, docs/azure.md). */
+#define TU_AZURE_UD0                                                   \
+    "0000000000000000000000000000000000000000000000000000000000000000" \
+    "0000000000000000000000000000000000000000000000000000000000000000"
+
 /*
  * Runtime claims naming the RSA-2048 key k as HCLAkPub, with "user-data" user_data (a hex
  * string), into claims (cap bytes; their length returned); report_data: their SHA-256, then 32
