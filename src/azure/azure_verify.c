@@ -592,6 +592,15 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
         cvma_azure_hcl_parse(pc.hcl.p, pc.hcl.len, opts->allow_trailing_data, &h, v) != CVMA_OK) {
         goto out;
     }
+    /* Trustee's JSON with neither vcek nor td_quote is read as azure-snp (td_quote is what
+     * tells the kinds apart): with a TDREPORT inside, what is missing is the TD quote. */
+    if (!tdx && h.report_type == CVMA_AZURE_REPORT_TYPE_TDX && !cvma_azure_hcl_detect(p, len) &&
+        pc.vcek.p == NULL && pc.td_quote.p == NULL) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure-tdx: no \"td_quote\": the HCL report holds a TDX TDREPORT, which is "
+                    "MAC-ed, not signed; azure-tdx evidence needs the TD quote that verifies it");
+        goto out;
+    }
     if (h.report_type != (tdx ? CVMA_AZURE_REPORT_TYPE_TDX : CVMA_AZURE_REPORT_TYPE_SNP)) {
         cvma_reject(v, CVMA_R_AZURE_HCL_REPORT_TYPE,
                     "azure: the HCL report holds %s, the evidence was given as azure-%s",

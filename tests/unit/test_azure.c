@@ -441,18 +441,30 @@ static void test_azure_verify_refuses_the_wrong_kind_and_a_lone_report(void **st
     assert_false(res.claims.verified);
     cvma_result_cleanup(&res);
 
-    char js[8192];
+    /* Trustee's JSON with a TDREPORT inside, given as azure-snp: with a vcek it is the wrong
+     * kind; with neither vcek nor td_quote (read as azure-snp, as no td_quote says TDX) what
+     * is missing is the TD quote, and the reason says so. */
+    char js[8192], vjs[8300];
     char *b64 = cvma_base64_encode(b, n, CVMA_B64_URL);
     assert_non_null(b64);
     snprintf(js, sizeof js,
              "{\"hcl_report\": \"%s\", \"tpm_quote\": {\"message\": \"ff\", \"signature\": "
              "\"01\"}}",
              b64);
+    snprintf(vjs, sizeof vjs, "%.*s, \"vcek\": \"MIIB\"}", (int)strlen(js) - 1, js);
     free(b64);
+    cvma_result_init(&res, "azure-snp", o.at);
+    cvma_azure_verify((const uint8_t *)vjs, strlen(vjs), &o, false, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_AZURE_HCL_REPORT_TYPE);
+    assert_int_not_equal(res.status, CVMA_AFFIRMING);
+    cvma_result_cleanup(&res);
     cvma_result_init(&res, "azure-snp", o.at);
     cvma_azure_verify((const uint8_t *)js, strlen(js), &o, false, &res);
     cvma_result_finish(&res);
-    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_AZURE_HCL_REPORT_TYPE);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_AZURE_EVIDENCE_MALFORMED);
+    assert_non_null(strstr(res.verdict.reasons[0].detail, "no \"td_quote\""));
+    assert_null(strstr(res.verdict.reasons[0].detail, "given as azure-snp"));
     assert_int_not_equal(res.status, CVMA_AFFIRMING);
     cvma_result_cleanup(&res);
 
