@@ -185,10 +185,19 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     /* A manifest or AK that is no public area is named after the report is checked, so that
      * the report's own reasons are shown too. */
     (void)keys_of(opts, &ek, &ak, &why, &keys_bad);
-    if (!opts->has_nonce || opts->nonce_len == 0) {
+    if (!opts->has_nonce) {
         cvma_reject(v, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH,
                     "svsm-vtpm: no --nonce: the SVSM's REPORT_DATA is SHA-512(nonce || "
                     "manifest) and the quote's extraData the nonce; without it neither is fresh");
+    } else if (opts->nonce_len == 0) {
+        /* An empty nonce is 64 zero bytes in REPORT_DATA and no extraData: a report and
+         * quote anyone could have kept from any earlier boot, so it binds nothing fresh. */
+        cvma_reject(v, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH,
+                    "svsm-vtpm: the nonce is empty: the SVSM's REPORT_DATA is SHA-512(nonce || "
+                    "manifest) and the quote's extraData the nonce, and an empty nonce makes "
+                    "neither fresh; svsm-vtpm needs a nonce of 1 to 64 bytes");
+    }
+    if (!opts->has_nonce || opts->nonce_len == 0) {
         if (keys_bad != CVMA_R_COUNT_) {
             cvma_reject(v, keys_bad, "svsm-vtpm: %s", why); /* named here too */
         }

@@ -109,6 +109,12 @@ rc=$?
 $CVM verify b.json $V >nn.json 2>&1
 [ $? = 1 ] && jq -e 'any(.reasons[]; .code == "VTPM_SVSM_MANIFEST_MISMATCH")' nn.json >/dev/null &&
     ok "no --nonce: refused" || fail "no nonce: $(head -c 1500 nn.json)"
+# An empty nonce was given: the reason says it is empty, not that the option is missing.
+$CVM verify b.json --nonce '' $V >ne.json 2>&1
+[ $? = 1 ] && jq -e 'any(.reasons[]; .code == "VTPM_SVSM_MANIFEST_MISMATCH"
+        and (.detail | test("the nonce is empty")) and (.detail | test("no --nonce") | not))' \
+        ne.json >/dev/null &&
+    ok "--nonce '': refused as an empty nonce" || fail "empty nonce: $(head -c 1500 ne.json)"
 
 # The same manifest in a report made at VMPL 2.
 $CVM sim snp --out svc2 --vmpl 2 --report-data "$RD" >/dev/null || fail "sim snp --vmpl 2"
