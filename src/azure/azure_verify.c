@@ -499,10 +499,16 @@ enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims,
         v->oom = true; /* an error, never a verdict on the evidence */
         return CVMA_E_NOMEM;
     }
+    if (j == NULL) {
+        return cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                           "azure: the runtime claims are not one JSON object: %s, at byte %d",
+                           je.text, je.position);
+    }
     if (!json_is_object(j)) {
+        const char *what = json_type_name(j);
         json_decref(j);
         return cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
-                           "azure: the runtime claims are not a JSON object (%s)", je.text);
+                           "azure: the runtime claims are %s, not a JSON object", what);
     }
     /* They go into the result's claims a few levels down: nested deeper than any runtime
      * claims are, they would make the result deeper than a JSON reader takes. */

@@ -105,6 +105,24 @@ static enum cvma_jcheck_result fail(struct cvma_jcheck *c, const struct state *t
     return CVMA_JCHECK_SYNTAX;
 }
 
+/* A refusal for a member name given twice: the name is in the text (printable ASCII as it is,
+ * any other byte as '?', cut to fit), so that the reader is told which one. */
+static enum cvma_jcheck_result fail_duplicate(struct cvma_jcheck *c, const struct state *t,
+                                              const char *name, size_t len)
+{
+    char shown[48];
+    size_t n = 0;
+    bool cut = len > sizeof shown - 1;
+    for (; n < len && n < sizeof shown - 1; n++) {
+        unsigned char b = (unsigned char)name[n];
+        shown[n] = b >= 0x20 && b < 0x7f && b != '"' && b != '\\' ? (char)b : '?';
+    }
+    shown[n] = '\0';
+    enum cvma_jcheck_result r = fail(c, t, "");
+    snprintf(c->text, sizeof c->text, "duplicate object key \"%s%s\"", shown, cut ? "..." : "");
+    return r;
+}
+
 static bool is_digit(uint8_t b)
 {
     return b >= '0' && b <= '9';
@@ -458,7 +476,7 @@ enum cvma_jcheck_result cvma_jcheck(const uint8_t *p, size_t len, struct cvma_jc
                     r = CVMA_JCHECK_NOMEM;
                     goto out;
                 }
-                r = fail(c, &t, "duplicate object key");
+                r = fail_duplicate(c, &t, t.key.p, klen);
                 goto out;
             }
             cvma_jscan_skip_ws(&t.s);

@@ -52,7 +52,8 @@ struct cvma_jcheck {
     size_t values;   /* values read */
     size_t position; /* on a refusal: the byte offset where reading stopped */
     int line;        /* its line (1 for the first) */
-    char text[80];   /* on a refusal: why, in jansson's words where it has some */
+    char text[80];   /* on a refusal: why, in jansson's words where it has some (a member
+                      * given twice: "duplicate object key" and its name, quoted) */
 };
 
 /* Checks p[0..len) as described above. c's in-fields are read, its out-fields set. */

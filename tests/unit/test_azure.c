@@ -584,8 +584,16 @@ static void test_azure_runtime_claims_parse_and_user_data(void **state)
     snprintf(deep, sizeof deep, "{\"a\":%.*s0%.*s}", 32, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 32,
              "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
     expect_claims_refused(deep);
-    expect_claims_refused("[]");
-    expect_claims_refused("{\"keys\": [], \"keys\": []}");
+    /* Each refusal says what is wrong: the top-level value's type, or the member given twice
+     * (nested too). */
+    expect_claims_refused_saying("[]", "the runtime claims are an array, not a JSON object");
+    expect_claims_refused_saying("\"x\"", "not one JSON object: '[' or '{' expected, at byte 0");
+    expect_claims_refused_saying("{\"keys\": [], \"keys\": []}", "duplicate object key \"keys\"");
+    expect_claims_refused_saying(
+            "{\"vm-configuration\": {}, \"user-data\": null, \"vm-configuration\": {}}",
+            "duplicate object key \"vm-configuration\"");
+    expect_claims_refused_saying("{\"a\": {\"kid\": 1, \"kid\": 2}}",
+                                 "duplicate object key \"kid\"");
     expect_claims_refused("{");
 
     /* At most CVMA_JSON_EVIDENCE_MAX_VALUES JSON values (the JSON checker reads them before

@@ -201,6 +201,28 @@ static void test_jcheck_reports_where_a_string_is_refused(void **state)
     }
 }
 
+/* A member given twice is named (decoded; a byte that is not printable ASCII, a quote or a
+ * backslash shown as '?'; a long name cut with "..."), nested or not. */
+static void test_jcheck_names_a_duplicate_member(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+            {"{\"keys\": [], \"keys\": []}", "duplicate object key \"keys\""},
+            {"{\"a\": {\"secure-boot\": 1, \"secure-\\u0062oot\": 2}}",
+             "duplicate object key \"secure-boot\""},
+            {"{\"a\\\"\\n\\u00e9\": 1, \"a\\\"\\n\\u00e9\": 1}", "duplicate object key \"a????\""},
+            {"{\"0123456789012345678901234567890123456789012345678901\": 1, "
+             "\"0123456789012345678901234567890123456789012345678901\": 1}",
+             "duplicate object key \"01234567890123456789012345678901234567890123456...\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_jcheck c = {0};
+        assert_int_equal(cvma_jcheck((const uint8_t *)cases[i][0], strlen(cases[i][0]), &c),
+                         CVMA_JCHECK_SYNTAX);
+        assert_string_equal(c.text, cases[i][1]);
+    }
+}
+
 /* jansson counts the depth of every value, a scalar's too: 2048 arrays hold no number. */
 static void test_jcheck_depth_is_jansson_s(void **state)
 {
@@ -372,6 +394,7 @@ int main(void)
             cmocka_unit_test(test_jcheck_rules_match_jansson),
             cmocka_unit_test(test_jcheck_reports_where_a_string_is_refused),
             cmocka_unit_test(test_jcheck_depth_is_jansson_s),
+            cmocka_unit_test(test_jcheck_names_a_duplicate_member),
             cmocka_unit_test(test_jcheck_many_names),
             cmocka_unit_test(test_jcheck_counts_values),
             cmocka_unit_test(test_refused_body_costs_no_tree),
