@@ -63,6 +63,10 @@ CVMA_MUST_USE enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma
  */
 CVMA_MUST_USE bool cvma_azure_claims_user_data(const json_t *claims, uint8_t out[64]);
 
+/* The most bytes HCLAkPub's "n" or "e" may decode to (an 8,192-bit modulus; a TPM's RSA keys
+ * are at most 4,096 bits). */
+#define CVMA_AZURE_JWK_MAX_BYTES 1024
+
 /*
  * The one "keys" entry of the claims with kid "HCLAkPub", which must be an RSA JWK (kty
  * "RSA", base64url "n" and "e" of 1 to 1,024 bytes, n of at least 2,048 bits), as a PEM public

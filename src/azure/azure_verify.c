@@ -98,18 +98,40 @@ static const struct cvma_claims_ops azure_claims_ops = {
         .part = azure_claims_part,
 };
 
-/* A base64url JWK member as a BIGNUM. */
-static BIGNUM *jwk_bn(const json_t *j)
+/* HCLAkPub's member name (base64url of a big-endian integer, RFC 7518 §6.3.1) as a BIGNUM;
+ * NULL with the reason recorded, or with v->oom set. */
+static BIGNUM *jwk_bn(const json_t *key, const char *name, struct cvma_verdict *v)
 {
+    const json_t *j = json_object_get(key, name);
     const char *s = json_string_value(j);
-    uint8_t buf[1024];
-    size_t n = 0;
-    if (s == NULL ||
-        !cvma_base64_decode(s, json_string_length(j), CVMA_B64_URL, buf, sizeof buf, &n) ||
-        n == 0) {
+    size_t len = json_string_length(j), n = 0;
+    uint8_t buf[CVMA_AZURE_JWK_MAX_BYTES];
+    BIGNUM *bn = NULL;
+
+    if (s == NULL) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub has no \"%s\" string", name);
         return NULL;
     }
-    return BN_bin2bn(buf, (int)n, NULL);
+    /* Unpadded base64url: len characters are len * 3 / 4 bytes. */
+    if (len > cvma_base64_encoded_len(sizeof buf, CVMA_B64_URL)) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub's \"%s\" is %zu base64url characters (%zu bytes): over the "
+                    "%u bytes (%u bits) an AK's key may have",
+                    name, len, len / 4 * 3 + (len % 4 > 1 ? len % 4 - 1 : 0),
+                    (unsigned)CVMA_AZURE_JWK_MAX_BYTES, (unsigned)CVMA_AZURE_JWK_MAX_BYTES * 8);
+        return NULL;
+    }
+    if (!cvma_base64_decode(s, len, CVMA_B64_URL, buf, sizeof buf, &n) || n == 0) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub's \"%s\" is not base64url (no padding) of 1 or more bytes",
+                    name);
+        return NULL;
+    }
+    if ((bn = BN_bin2bn(buf, (int)n, NULL)) == NULL) {
+        v->oom = true; /* not the key's fault */
+    }
+    return bn;
 }
 
 /* see azure/azure_internal.h */
@@ -151,14 +173,26 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
         return NULL;
     }
     const char *kty = json_string_value(json_object_get(ak, "kty"));
-    if (kty == NULL || strcmp(kty, "RSA") != 0 || (n = jwk_bn(json_object_get(ak, "n"))) == NULL ||
-        (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048) {
-        if (cvma_allocfail_count() != failures) {
-            v->oom = true; /* not the key's fault */
-            goto out;
-        }
+    if (kty == NULL) {
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
-                    "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and \"e\"");
+                    "azure: HCLAkPub's \"kty\" is absent or not a string, not \"RSA\": an AK in "
+                    "runtime claims is an RSA JWK");
+        goto out;
+    }
+    if (strcmp(kty, "RSA") != 0) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub's \"kty\" is \"%.16s\", not \"RSA\": an AK in runtime "
+                    "claims is an RSA JWK",
+                    kty);
+        goto out;
+    }
+    if ((n = jwk_bn(ak, "n", v)) == NULL || (e = jwk_bn(ak, "e", v)) == NULL) {
+        goto out;
+    }
+    if (BN_num_bits(n) < 2048) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub's \"n\" is %d bits: an AK's RSA modulus has at least 2,048",
+                    BN_num_bits(n));
         goto out;
     }
     if ((bld = OSSL_PARAM_BLD_new()) == NULL ||

@@ -793,6 +793,82 @@ static void test_azure_ak_from_claims_is_the_jwk_key(void **state)
     EVP_PKEY_free(k);
 }
 
+/* cvma_azure_ak_pem_from_claims on {"keys": [jwk]}: refused, the detail holding words, or
+ * (words NULL) a key. */
+static void expect_ak(const char *jwk, const char *words)
+{
+    struct cvma_verdict v;
+    size_t cap = strlen(jwk) + 32;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    snprintf(text, cap, "{\"keys\": [%s]}", jwk);
+    json_t *j = claims_parsed(text);
+    cvma_verdict_init(&v);
+    char *pem = cvma_azure_ak_pem_from_claims(j, &v);
+    if (words == NULL) {
+        assert_non_null(pem);
+        assert_int_equal(v.n_reasons, 0);
+    } else {
+        assert_null(pem);
+        assert_int_equal(v.n_reasons, 1);
+        assert_int_equal(v.reasons[0].code, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED);
+        if (strstr(v.reasons[0].detail, words) == NULL) {
+            fail_msg("detail \"%s\" does not say \"%s\"", v.reasons[0].detail, words);
+        }
+    }
+    free(pem);
+    free(text);
+    json_decref(j);
+    cvma_verdict_cleanup(&v);
+}
+
+/* An RSA JWK with an n of len bytes (the first 0xc3, the last odd) and the e given. */
+static char *jwk_of_size(size_t len, const char *e)
+{
+    uint8_t *n = malloc(len);
+    assert_non_null(n);
+    memset(n, 0xc3, len);
+    n[len - 1] = 0x01;
+    char *n64 = cvma_base64_encode(n, len, CVMA_B64_URL);
+    assert_non_null(n64);
+    size_t cap = strlen(n64) + 128;
+    char *jwk = malloc(cap);
+    assert_non_null(jwk);
+    snprintf(jwk, cap, "{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"%s\", \"n\": \"%s\"}", e,
+             n64);
+    free(n64);
+    free(n);
+    return jwk;
+}
+
+/* Each refusal of HCLAkPub names the member and the limit it misses: n over 1,024 bytes (a
+ * 16,384-bit n is not "under 2,048 bits"), under 2,048 bits, kty, a missing e, padding. */
+static void test_azure_ak_refusals_name_the_limit(void **state)
+{
+    (void)state;
+    char *jwk = jwk_of_size(2048, "AQAB"); /* 16,384 bits */
+    expect_ak(jwk, "\"n\" is 2731 base64url characters (2048 bytes): over the 1024 bytes (8192 "
+                   "bits)");
+    free(jwk);
+    jwk = jwk_of_size(1025, "AQAB");
+    expect_ak(jwk, "(1025 bytes): over the 1024 bytes");
+    free(jwk);
+    jwk = jwk_of_size(1024, "AQAB"); /* 8,192 bits: the most taken */
+    expect_ak(jwk, NULL);
+    free(jwk);
+    jwk = jwk_of_size(255, "AQAB");
+    expect_ak(jwk, "\"n\" is 2040 bits: an AK's RSA modulus has at least 2,048");
+    free(jwk);
+    expect_ak("{\"kid\": \"HCLAkPub\", \"kty\": \"EC\", \"e\": \"AQAB\", \"n\": \"AQAB\"}",
+              "\"kty\" is \"EC\", not \"RSA\"");
+    expect_ak("{\"kid\": \"HCLAkPub\", \"e\": \"AQAB\", \"n\": \"AQAB\"}",
+              "\"kty\" is absent or not a string, not \"RSA\"");
+    expect_ak("{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"n\": \"AQAB\"}",
+              "HCLAkPub has no \"e\" string");
+    expect_ak("{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"AQAB==\"}",
+              "\"n\" is not base64url (no padding)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -810,6 +886,7 @@ int main(void)
             cmocka_unit_test(test_azure_runtime_claims_parse_and_user_data),
             cmocka_unit_test(test_azure_runtime_claims_refuse_members_of_another_type),
             cmocka_unit_test(test_azure_ak_from_claims_is_the_jwk_key),
+            cmocka_unit_test(test_azure_ak_refusals_name_the_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
