@@ -10,9 +10,10 @@
  *   - cvma_azure_claims_user_data gives the 64 bytes of a "user-data" of 128 hex digits (and
  *     zeros with false otherwise);
  *   - cvma_azure_ak_pem_from_claims gives a PEM key exactly when the only kid "HCLAkPub" entry
- *     (two or more are refused) is an RSA JWK with canonical base64url n and e (decoded here by
- * OpenSSL's base64) of at most 1,024 bytes and n of at least 2,048 bits (the exponent is the quote
- * check's: tpm/tpm_quote.c), and OpenSSL reads that key back with exactly the JWK's n and e;
+ *     (two or more are refused) is an RSA JWK with canonical base64url n and e, no leading zero
+ * octet (decoded here by OpenSSL's base64) of at most 1,024 bytes and n of at least 2,048 bits (the
+ * exponent is the quote check's: tpm/tpm_quote.c), and OpenSSL reads that key back with exactly the
+ * JWK's n and e;
  *   - the TDREPORT / REPORT_DATA readers, on the input as a hardware report, give the bytes at
  *     their offsets or refuse a report too short;
  *   - cvma_azure_verify (azure-snp, offline, collateral from the bundle only) on an HCL report
@@ -62,7 +63,8 @@ static int depth(const json_t *j)
 }
 
 /* A base64url JWK member decoded by OpenSSL's base64 (EVP_DecodeBlock), as a BIGNUM; NULL when
- * not a string, not canonical base64url (re-encoding differs), empty or over 1,024 bytes. */
+ * not a string, not canonical base64url (re-encoding differs), empty, over 1,024 bytes
+ * or with a leading zero octet (RFC 7518 6.3.1: the minimum octets). */
 static BIGNUM *ref_jwk_bn(const json_t *j)
 {
     const char *s = json_string_value(j);
@@ -90,7 +92,7 @@ static BIGNUM *ref_jwk_bn(const json_t *j)
         size_t len = (size_t)got - pad; /* EVP_DecodeBlock counts the padding as zero bytes */
         /* Canonical: encoding the bytes again gives the same text (no stray low bits). */
         if (EVP_EncodeBlock((unsigned char *)again, raw, (int)len) == (int)m &&
-            memcmp(again, std, m) == 0 && len <= 1024) {
+            memcmp(again, std, m) == 0 && len <= 1024 && len > 0 && raw[0] != 0) {
             bn = BN_bin2bn(raw, (int)len, NULL);
         }
     }

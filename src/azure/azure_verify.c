@@ -128,6 +128,15 @@ static BIGNUM *jwk_bn(const json_t *key, const char *name, struct cvma_verdict *
                     name);
         return NULL;
     }
+    /* RFC 7518 §6.3.1.1 and §6.3.1.2: the minimum octets, so one key has one spelling (as a
+     * TPM public area's modulus has no leading zero byte, docs/tpm.md). */
+    if (buf[0] == 0) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub's \"%s\" (%zu bytes) starts with a zero octet: a JWK's "
+                    "integers are written in the minimum octets (RFC 7518 6.3.1)",
+                    name, n);
+        return NULL;
+    }
     if ((bn = BN_bin2bn(buf, (int)n, NULL)) == NULL) {
         v->oom = true; /* not the key's fault */
     }

@@ -869,6 +869,32 @@ static void test_azure_ak_refusals_name_the_limit(void **state)
               "\"n\" is not base64url (no padding)");
 }
 
+/* RFC 7518 6.3.1: n and e in the minimum octets. A zero octet before n's 256 bytes, or e
+ * written as 00 01 00 01, is refused by name; the same values without it are taken. */
+static void test_azure_ak_refuses_leading_zero_octets(void **state)
+{
+    uint8_t n[257];
+    char jwk[600];
+    (void)state;
+    memset(n, 0xc3, sizeof n);
+    n[0] = 0x00;
+    char *n0 = cvma_base64_encode(n, sizeof n, CVMA_B64_URL); /* 00 c3 ... */
+    char *n1 = cvma_base64_encode(n + 1, sizeof n - 1, CVMA_B64_URL);
+    assert_non_null(n0);
+    assert_non_null(n1);
+    snprintf(jwk, sizeof jwk,
+             "{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"%s\"}", n0);
+    expect_ak(jwk, "\"n\" (257 bytes) starts with a zero octet");
+    snprintf(jwk, sizeof jwk,
+             "{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AAEAAQ\", \"n\": \"%s\"}", n1);
+    expect_ak(jwk, "\"e\" (4 bytes) starts with a zero octet");
+    snprintf(jwk, sizeof jwk,
+             "{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"%s\"}", n1);
+    expect_ak(jwk, NULL);
+    free(n0);
+    free(n1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -887,6 +913,7 @@ int main(void)
             cmocka_unit_test(test_azure_runtime_claims_refuse_members_of_another_type),
             cmocka_unit_test(test_azure_ak_from_claims_is_the_jwk_key),
             cmocka_unit_test(test_azure_ak_refusals_name_the_limit),
+            cmocka_unit_test(test_azure_ak_refuses_leading_zero_octets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
