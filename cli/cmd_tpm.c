@@ -318,9 +318,21 @@ static int make_credential(int argc, char **argv)
         rc = cvma_cli_read_error(verb, "--ak", ak, TPM_FILE_MAX, errno);
         goto done;
     }
-    if (!cvma_tpm_public_read(eb.p, eb.len, &ekp) || !cvma_tpm_public_read(ab.p, ab.len, &akp) ||
-        !cvma_tpm_public_name(&akp, &name)) {
-        rc = cvma_cli_usage_error(verb, "--ek and --ak must be TPMT_PUBLIC or TPM2B_PUBLIC");
+    if (!cvma_tpm_public_read(eb.p, eb.len, &ekp)) {
+        rc = cvma_cli_usage_error(verb, "--ek '%s' is not a TPMT_PUBLIC or TPM2B_PUBLIC", ek);
+        goto done;
+    }
+    if (!cvma_tpm_public_read(ab.p, ab.len, &akp)) {
+        rc = cvma_cli_usage_error(verb, "--ak '%s' is not a TPMT_PUBLIC or TPM2B_PUBLIC", ak);
+        goto done;
+    }
+    /* The credential is made for the AK's name, nameAlg || H(public area). */
+    if (!cvma_tpm_public_name(&akp, &name)) {
+        rc = cvma_cli_usage_error(verb,
+                                  "--ak '%s' has name algorithm 0x%04x, which gives it no TPM "
+                                  "name (SHA-1, SHA-256, SHA-384 and SHA-512 do); a credential "
+                                  "is made for the AK's name",
+                                  ak, (unsigned)akp.nameAlg);
         goto done;
     }
     if (!cvma_tpm_ek_attributes_ok(ekp.objectAttributes)) {
@@ -344,6 +356,14 @@ static int make_credential(int argc, char **argv)
                                   "only scheme of a TPM's restricted decryption key; this key "
                                   "is no TPM's EK",
                                   ek, (unsigned)ekp.parameters.rsaDetail.scheme.scheme);
+        goto done;
+    }
+    char why[160];
+    if (!cvma_tpm_ek_credential_ok(&ekp, why, sizeof why)) {
+        rc = cvma_cli_usage_error(verb,
+                                  "no credential for --ek '%s': %s (only an RSA-2048 EK of "
+                                  "template L-1 is supported: SHA-256, AES-128-CFB)",
+                                  ek, why);
         goto done;
     }
     if (cvma_tpm_make_credential(&ekp, &name, &cred) != CVMA_OK) {

@@ -81,6 +81,15 @@ bool cvma_tpm_ek_attributes_ok(TPMA_OBJECT a);
 bool cvma_tpm_ek_exponent_ok(UINT32 exponent);
 
 /*
+ * Whether ek is an EK cvma_tpm_make_credential makes a credential for (below). True, why
+ * empty, when it is; false with why (why_len bytes, NUL-terminated) naming the first field that
+ * is not template L-1's and its value: the type, the name algorithm, the symmetric algorithm,
+ * its key size or mode, keyBits, the modulus' size or its leading zero byte, the attributes,
+ * the exponent or the scheme.
+ */
+bool cvma_tpm_ek_credential_ok(const TPMT_PUBLIC *ek, char *why, size_t why_len);
+
+/*
  * TPM2_MakeCredential in software (TPM 2.0 Part 1 §24; an RSA-2048 EK with SHA-256 nameAlg and
  * AES-128-CFB, as the TCG default EK template L-1: keyBits 2048 and a 256-byte modulus without
  * a leading zero byte; attributes as cvma_tpm_ek_attributes_ok, exponent as

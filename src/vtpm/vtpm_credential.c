@@ -124,6 +124,57 @@ bool cvma_tpm_ek_exponent_ok(UINT32 exponent)
     return exponent == 0 || exponent == 65537;
 }
 
+/* see vtpm/vtpm.h */
+bool cvma_tpm_ek_credential_ok(const TPMT_PUBLIC *ek, char *why, size_t why_len)
+{
+    const TPMS_RSA_PARMS *rp = &ek->parameters.rsaDetail;
+
+    why[0] = '\0';
+    /* Only the RSA EK template L-1 (TCG EK Credential Profile: RSA-2048, SHA-256, AES-128-CFB):
+     * keyBits 2048 and a modulus of exactly 256 bytes with no leading zero, so that the seed is
+     * encrypted under the key the EK declares (a shorter modulus is a weaker key); the
+     * template's exponent (under exponent 1 the seed would go out in the clear); the
+     * template's scheme, NULL (a TPM creates no restricted decryption key with any other);
+     * and an EK's attributes, so that no one but the TPM's ActivateCredential
+     * recovers the seed. */
+    if (ek->type != TPM2_ALG_RSA) {
+        cvma_errf(why, why_len, "its type is 0x%04x, not RSA (0x0001)", (unsigned)ek->type);
+    } else if (ek->nameAlg != TPM2_ALG_SHA256) {
+        cvma_errf(why, why_len, "its name algorithm is 0x%04x, not SHA-256 (0x000b)",
+                  (unsigned)ek->nameAlg);
+    } else if (rp->symmetric.algorithm != TPM2_ALG_AES) {
+        cvma_errf(why, why_len, "its symmetric algorithm is 0x%04x, not AES (0x0006)",
+                  (unsigned)rp->symmetric.algorithm);
+    } else if (rp->symmetric.keyBits.aes != 128) {
+        cvma_errf(why, why_len, "its AES key is %u bits, not 128",
+                  (unsigned)rp->symmetric.keyBits.aes);
+    } else if (rp->symmetric.mode.aes != TPM2_ALG_CFB) {
+        cvma_errf(why, why_len, "its AES mode is 0x%04x, not CFB (0x0043)",
+                  (unsigned)rp->symmetric.mode.aes);
+    } else if (rp->keyBits != 2048) {
+        cvma_errf(why, why_len, "its keyBits is %u, not 2048", (unsigned)rp->keyBits);
+    } else if (ek->unique.rsa.size != 2048 / 8) {
+        cvma_errf(why, why_len, "its modulus is %u bytes, not the 256 of its 2048 keyBits",
+                  (unsigned)ek->unique.rsa.size);
+    } else if (ek->unique.rsa.buffer[0] == 0) {
+        cvma_errf(why, why_len,
+                  "its modulus starts with a zero byte: a key shorter than the 2048 bits it "
+                  "declares");
+    } else if (!cvma_tpm_ek_attributes_ok(ek->objectAttributes)) {
+        cvma_errf(why, why_len,
+                  "its objectAttributes 0x%08x are not an endorsement key's (restricted, "
+                  "fixedTPM, decrypt, not sign)",
+                  (unsigned)ek->objectAttributes);
+    } else if (!cvma_tpm_ek_exponent_ok(rp->exponent)) {
+        cvma_errf(why, why_len, "its public exponent is %u, not 65537 (0 in the public area)",
+                  (unsigned)rp->exponent);
+    } else if (rp->scheme.scheme != TPM2_ALG_NULL) {
+        cvma_errf(why, why_len, "its scheme is 0x%04x, not NULL (0x0010)",
+                  (unsigned)rp->scheme.scheme);
+    }
+    return why[0] == '\0';
+}
+
 void cvma_tpm_credential_cleanup(struct cvma_tpm_credential *c)
 {
     OPENSSL_cleanse(c->secret, sizeof c->secret);
@@ -144,22 +195,10 @@ enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek, const TPM2B_NAM
     size_t es_len = 0;
     int len1 = 0, len2 = 0;
 
+    char why[160];
+
     memset(out, 0, sizeof *out);
-    /* Only the RSA EK template L-1 (TCG EK Credential Profile: RSA-2048, SHA-256, AES-128-CFB):
-     * keyBits 2048 and a modulus of exactly 256 bytes with no leading zero, so that the seed is
-     * encrypted under the key the EK declares (a shorter modulus is a weaker key); the
-     * template's exponent (under exponent 1 the seed would go out in the clear); the
-     * template's scheme, NULL (a TPM creates no restricted decryption key with any other);
-     * and an EK's attributes, so that no one but the TPM's ActivateCredential
-     * recovers the seed. */
-    if (!cvma_tpm_ek_attributes_ok(ek->objectAttributes) || ek->type != TPM2_ALG_RSA ||
-        !cvma_tpm_ek_exponent_ok(ek->parameters.rsaDetail.exponent) ||
-        ek->parameters.rsaDetail.scheme.scheme != TPM2_ALG_NULL || ek->nameAlg != TPM2_ALG_SHA256 ||
-        ek->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
-        ek->parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
-        ek->parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB ||
-        ek->parameters.rsaDetail.keyBits != 2048 || ek->unique.rsa.size != 2048 / 8 ||
-        ek->unique.rsa.buffer[0] == 0 || ak_name->size < 2 ||
+    if (!cvma_tpm_ek_credential_ok(ek, why, sizeof why) || ak_name->size < 2 ||
         ak_name->size > sizeof ak_name->name) {
         return CVMA_E_USAGE;
     }

@@ -101,6 +101,31 @@ check "make-credential for an EK whose scheme is RSAES" 2 $?
 grep -q "has scheme 0x0015: an EK's is NULL" err && [ ! -e x ] && [ ! -e y ] &&
     echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
 
+# The field that keeps a credential from being made is named: an AK whose name algorithm is
+# TPM_ALG_NULL has no name (the credential is made for it); an EK with another name algorithm
+# than template L-1's SHA-256, or whose modulus starts with a zero byte (a key shorter than
+# the 2048 bits it declares).
+python3 -c 'b = bytearray(open("ak.pub", "rb").read()); b[4:6] = b"\x00\x10"
+open("ak.nullname", "wb").write(b)'
+$CVM tpm make-credential --ek ek.tpmt --ak ak.nullname --out x --secret-out y 2>err
+check "make-credential for an AK whose name algorithm is NULL" 2 $?
+grep -q "ak.nullname' has name algorithm 0x0010, which gives it no TPM name" err && [ ! -e x ] &&
+    echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+for alg in 0004 000c; do
+    python3 -c 'import sys; b = bytearray(open("ek.tpmt", "rb").read())
+b[2:4] = bytes.fromhex(sys.argv[1]); open("ek.name", "wb").write(b)' "$alg"
+    $CVM tpm make-credential --ek ek.name --ak ak.pub --out x --secret-out y 2>err
+    check "make-credential for an EK of name algorithm 0x$alg" 2 $?
+    grep -q "its name algorithm is 0x$alg, not SHA-256" err && [ ! -e x ] &&
+        echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+done
+python3 -c 'b = bytearray(open("ek.tpmt", "rb").read()); b[-256] = 0
+open("ek.lead0", "wb").write(b)'
+$CVM tpm make-credential --ek ek.lead0 --ak ak.pub --out x --secret-out y 2>err
+check "make-credential for an EK whose modulus starts with 0x00" 2 $?
+grep -q "its modulus starts with a zero byte" err && [ ! -e x ] &&
+    echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+
 # An output that cannot be written: exit 2 naming it, and no credential left without its
 # secret (nor a secret without its credential).
 $CVM tpm make-credential --ek ek.pub --ak ak.pub --out nodir/c4 --secret-out s4 2>err
