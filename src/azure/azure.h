@@ -93,8 +93,10 @@ bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len);
 /*
  * For JSON that is no evidence cvma_azure_json_detect takes nor a bundle: true, with why,
  * when it is recognisably Trustee's evidence all the same, so that what is wrong is said
- * rather than that it is not a bundle: an "hcl_report" without its "tpm_quote", or evidence
- * of more than max bytes. False otherwise (no quick look finds an "hcl_report").
+ * rather than that it is not a bundle: an "hcl_report" without its "tpm_quote", the newer and
+ * older member names mixed ("report" with "tpm_quote", "hcl_report" with "quote"), or evidence
+ * of more than max bytes. False otherwise (no quick look finds an "hcl_report", nor a "report"
+ * beside a "tpm_quote").
  */
 bool cvma_azure_json_refused(const uint8_t *p, size_t len, size_t max, char *why, size_t why_len);
 

@@ -258,10 +258,22 @@ bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len)
 /* see azure/azure.h */
 bool cvma_azure_json_refused(const uint8_t *p, size_t len, size_t max, char *why, size_t why_len)
 {
-    if (json_has_key(p, len, "cvmattest_bundle") || !json_has_key(p, len, "hcl_report")) {
+    bool hcl = json_has_key(p, len, "hcl_report"), tq = json_has_key(p, len, "tpm_quote");
+    bool old_report = json_has_key(p, len, "report"), old_quote = json_has_key(p, len, "quote");
+    if (json_has_key(p, len, "cvmattest_bundle") || !(hcl || (old_report && tq))) {
         return false;
     }
-    if (!json_has_key(p, len, "tpm_quote")) {
+    /* docs/azure.md: the newer names (hcl_report, tpm_quote) or the older (report, quote),
+     * one spelling or the other. */
+    if ((hcl && !tq && old_quote) || (!hcl && old_report && tq)) {
+        cvma_errf(why, why_len,
+                  "Azure evidence (docs/azure.md) that mixes the member spellings: \"%s\" with "
+                  "\"%s\"; it is \"hcl_report\" and \"tpm_quote\", or the older \"report\" and "
+                  "\"quote\", one spelling or the other",
+                  hcl ? "hcl_report" : "report", hcl ? "quote" : "tpm_quote");
+        return true;
+    }
+    if (!tq) {
         cvma_errf(why, why_len,
                   "Azure evidence (docs/azure.md): an \"hcl_report\" without the \"tpm_quote\" "
                   "member that binds it");

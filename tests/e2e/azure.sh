@@ -282,13 +282,22 @@ fi
 
 # Azure evidence that cannot be taken says what is wrong, with --tee or without, never that it
 # is not a bundle: over the 1 MiB Azure evidence may hold (docs/cli.md), or without the
-# "tpm_quote" member that binds its HCL report.
+# "tpm_quote" member that binds its HCL report, or with the newer and older member names mixed
+# ("report" with "tpm_quote", "hcl_report" with "quote": one spelling or the other).
 { cat "$S/evidence-v1.json"; head -c 1100000 /dev/zero | tr '\0' ' '; } >"$T/big.json"
 python3 - "$S/evidence-v1.json" "$T/noquote.json" <<'PY' || { echo "FAIL: noquote.json"; fails=$((fails + 1)); }
 import json, sys
 e = json.load(open(sys.argv[1]))
 del e["tpm_quote"]
 json.dump(e, open(sys.argv[2], "w"))
+PY
+python3 - "$S/evidence-v1.json" "$T/mixed1.json" "$T/mixed2.json" <<'PY' || { echo "FAIL: mixed.json"; fails=$((fails + 1)); }
+import json, sys
+e = json.load(open(sys.argv[1]))
+m = dict(e); m["report"] = m.pop("hcl_report")
+json.dump(m, open(sys.argv[2], "w"))
+m = dict(e); m["quote"] = m.pop("tpm_quote")
+json.dump(m, open(sys.argv[3], "w"))
 PY
 for tee in "--tee azure-snp" ""; do
     # shellcheck disable=SC2086
@@ -301,6 +310,13 @@ for tee in "--tee azure-snp" ""; do
     check "evidence without tpm_quote ($tee)" 2 $?
     has "$T/nq.err" 'an "hcl_report" without the "tpm_quote" member'
     lacks "$T/nq.err" cvmattest_bundle
+    for m in '1 "report" with "tpm_quote"' '2 "hcl_report" with "quote"'; do
+        # shellcheck disable=SC2086
+        $CVM verify "$T/mixed${m%% *}.json" $tee --nonce "$N1" $V >"$T/mx.out" 2>"$T/mx.err"
+        check "evidence with mixed member names ${m#* } ($tee)" 2 $?
+        has "$T/mx.err" "mixes the member spellings: ${m#* }"
+        lacks "$T/mx.err" cvmattest_bundle
+    done
 done
 
 [ "$fails" = 0 ] && echo "all azure checks passed"
