@@ -437,28 +437,6 @@ static bool json_depth_over(const json_t *j, int max)
     return false;
 }
 
-/* The JSON type of j in words, for a reason's detail. */
-static const char *json_type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a JSON value";
-}
-
 /* The vm-configuration members the result gives back, each with the one JSON type the
  * paravisor writes (booleans, and vmUniqueId a string). */
 static const struct {
@@ -487,7 +465,7 @@ static bool members_typed(const json_t *claims, struct cvma_verdict *v)
     if (vc != NULL && !json_is_object(vc)) {
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                     "azure: the runtime claims' \"vm-configuration\" is %s, not an object",
-                    json_type_name(vc));
+                    cvma_json_type_name(vc));
         return false;
     }
     for (size_t i = 0; vc != NULL && i < CVMA_ARRAY_LEN(vm_members); i++) {
@@ -496,7 +474,7 @@ static bool members_typed(const json_t *claims, struct cvma_verdict *v)
         if (m != NULL && !ok) {
             cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                         "azure: the runtime claims' vm-configuration \"%s\" is %s, not %s",
-                        vm_members[i].name, json_type_name(m),
+                        vm_members[i].name, cvma_json_type_name(m),
                         vm_members[i].type == JSON_STRING ? "a string" : "a boolean");
             return false;
         }
@@ -521,7 +499,7 @@ static bool members_typed(const json_t *claims, struct cvma_verdict *v)
             cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                         "azure: the runtime claims' \"user-data\" is %s, not a string of 128 "
                         "hex digits (the 64 bytes of NV index 0x01400002)",
-                        json_type_name(ud));
+                        cvma_json_type_name(ud));
         }
         return false;
     }
@@ -548,7 +526,7 @@ enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims,
                            je.text, je.position);
     }
     if (!json_is_object(j)) {
-        const char *what = json_type_name(j);
+        const char *what = cvma_json_type_name(j);
         json_decref(j);
         return cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                            "azure: the runtime claims are %s, not a JSON object", what);

@@ -11,6 +11,28 @@
 #include "common/jcheck.h"
 #include "common/jscan.h"
 
+/* see common/json_out.h */
+const char *cvma_json_type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "a JSON value";
+}
+
 /* Room for n more bytes and the NUL after them; false (and failed) when out of memory. */
 static bool reserve(struct cvma_strbuf *b, size_t n)
 {

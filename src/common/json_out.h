@@ -27,6 +27,10 @@
 
 #define CVMA_JSON_OUT_MAX_DEPTH 2048u /* jansson's JSON_PARSER_MAX_DEPTH */
 
+/* The JSON type of j in words, for messages: "an object", "an array", "a string", "a number"
+ * (integer or real), "a boolean", "null". */
+const char *cvma_json_type_name(const json_t *j);
+
 /* A growing text buffer; failed stays true once an allocation or a write failed. */
 struct cvma_strbuf {
     char *p;

@@ -42,6 +42,7 @@
 
 #include "appraise/policy.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 
 #define MAX_KEY    64u
@@ -264,27 +265,6 @@ static bool b64_decode(const char *s, size_t n, bool url, uint8_t *out, size_t c
     return true;
 }
 
-static const char *jtype(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "an unknown JSON type";
-}
-
 /*
  * bytes: *n = 0 for the default (empty string or null: not set). want = 0 accepts any length
  * up to cap; want2 is a second accepted length (chip_id: 64 or 8), 0 for none.
@@ -297,7 +277,7 @@ static bool get_bytes(json_t *j, const char *path, size_t want, size_t want2, ui
         return true;
     }
     if (!json_is_string(j)) {
-        return fail(m, "%s: expected base64 bytes, got %s", path, jtype(j));
+        return fail(m, "%s: expected base64 bytes, got %s", path, cvma_json_type_name(j));
     }
     const char *s = json_string_value(j);
     size_t sl = json_string_length(j);
@@ -378,7 +358,7 @@ static bool get_uint(json_t *j, const char *path, uint64_t max, uint64_t *out, s
         }
         return get_decimal(s, n, path, max, out, m);
     }
-    return fail(m, "%s: expected an unsigned integer, got %s", path, jtype(j));
+    return fail(m, "%s: expected an unsigned integer, got %s", path, cvma_json_type_name(j));
 }
 
 static bool get_bool(json_t *j, const char *path, bool *out, struct imp *m)
@@ -388,7 +368,7 @@ static bool get_bool(json_t *j, const char *path, bool *out, struct imp *m)
         return true;
     }
     if (!json_is_boolean(j)) {
-        return fail(m, "%s: expected true or false, got %s", path, jtype(j));
+        return fail(m, "%s: expected true or false, got %s", path, cvma_json_type_name(j));
     }
     *out = json_is_true(j);
     return true;
@@ -403,7 +383,7 @@ static bool get_string(json_t *j, const char *path, size_t max, const char **out
     if (!json_is_string(j) || json_string_length(j) > max ||
         strlen(json_string_value(j)) != json_string_length(j)) {
         return fail(m, "%s: expected a string of at most %zu characters, got %s", path, max,
-                    jtype(j));
+                    cvma_json_type_name(j));
     }
     *out = json_string_value(j);
     return true;
@@ -509,7 +489,7 @@ static bool msg_open(json_t *j, const char *path, struct msg *g, struct imp *m)
         return true;
     }
     if (!json_is_object(j)) {
-        return fail(m, "%s: expected an object, got %s", path, jtype(j));
+        return fail(m, "%s: expected an object, got %s", path, cvma_json_type_name(j));
     }
     json_object_foreach(j, key, val)
     {
@@ -706,7 +686,7 @@ static bool hash_list(json_t *v, const char *path, json_t **out, struct imp *m)
     }
     if (!json_is_array(v) || json_array_size(v) > MAX_REPEAT) {
         return fail(m, "%s: expected a list of at most %u base64 values, got %s", path, MAX_REPEAT,
-                    jtype(v));
+                    cvma_json_type_name(v));
     }
     if (json_array_size(v) == 0) {
         return true;
@@ -744,7 +724,7 @@ static bool repeated_count(json_t *v, const char *path, size_t *n, struct imp *m
         return true;
     }
     if (!json_is_array(v)) {
-        return fail(m, "%s: expected a list, got %s", path, jtype(v));
+        return fail(m, "%s: expected a list, got %s", path, cvma_json_type_name(v));
     }
     *n = json_array_size(v);
     return true;
@@ -1284,7 +1264,7 @@ static bool import_pcrs(json_t *j, struct imp *m)
         return true;
     }
     if (!json_is_object(j)) {
-        return fail(m, "pcr_values: expected an object, got %s", jtype(j));
+        return fail(m, "pcr_values: expected an object, got %s", cvma_json_type_name(j));
     }
     json_object_foreach(j, bank, regs)
     {
@@ -1299,7 +1279,7 @@ static bool import_pcrs(json_t *j, struct imp *m)
             return fail(m,
                         "pcr_values.%.32s: expected an object of PCR index to hex value, got "
                         "%s",
-                        bank, jtype(regs));
+                        bank, cvma_json_type_name(regs));
         }
         list[0] = '\0';
         json_object_foreach(regs, idx, val)
@@ -1446,7 +1426,7 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
     if (v != NULL && !json_is_null(v)) {
         if (!json_is_array(v) || json_array_size(v) > MAX_REPEAT) {
             fail(m, "%s: expected a list of at most %u base64 values, got %s", p, MAX_REPEAT,
-                 jtype(v));
+                 cvma_json_type_name(v));
             goto out;
         }
         if (json_array_size(v) > 0 && (any = json_array()) == NULL) {
@@ -1502,7 +1482,7 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
     TAKE("rtmrs");
     if (v != NULL && !json_is_null(v)) {
         if (!json_is_array(v)) {
-            fail(m, "%s: expected a list of 4 base64 values, got %s", p, jtype(v));
+            fail(m, "%s: expected a list of 4 base64 values, got %s", p, cvma_json_type_name(v));
             goto out;
         }
         size_t nr = json_array_size(v);
@@ -1596,7 +1576,7 @@ static bool import_tdx_pck(json_t *j, const char *path, struct imp *m)
     v = take(&g, "sgx_type", p, sizeof p);
     if (v != NULL && !json_is_null(v)) {
         if (!json_is_string(v) && !json_is_integer(v)) {
-            fail(m, "%s: expected an SGXType name or number, got %s", p, jtype(v));
+            fail(m, "%s: expected an SGXType name or number, got %s", p, cvma_json_type_name(v));
             goto out;
         }
         drop(m,
@@ -1753,7 +1733,8 @@ enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t *
         goto out;
     }
     if (!json_is_object(root)) {
-        fail(&m, "expected a JSON object (a Cocos attestation policy), got %s", jtype(root));
+        fail(&m, "expected a JSON object (a Cocos attestation policy), got %s",
+             cvma_json_type_name(root));
         goto out;
     }
     if (!msg_open(root, "", &top, &m)) {
