@@ -374,7 +374,12 @@ int cvma_cmd_guest_check(int argc, char **argv)
                                        : "configfs-tsm (Linux 6.7+, CONFIG_TSM_REPORTS): "
                                          "/dev/sev-guest is used instead";
     }
-    if (g.tsm && !g.tsm_probed) {
+    char probe_e[4 * sizeof g.tsm_probe_why], probe_msg[32 + sizeof probe_e];
+    if (g.tsm && !g.tsm_probed && g.tsm_probe_why[0] != '\0') {
+        snprintf(probe_msg, sizeof probe_msg, "configfs-tsm: %s",
+                 cvma_text_escape(g.tsm_probe_why, probe_e, sizeof probe_e));
+        missing[n_missing++] = probe_msg;
+    } else if (g.tsm && !g.tsm_probed) {
         missing[n_missing++] =
                 g.tee != NULL && strcmp(g.tee, "tdx") == 0
                         ? "configfs-tsm: no report entry could be made or read (not root, or no "

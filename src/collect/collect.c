@@ -237,6 +237,20 @@ static bool attr_uint(const char *dir, const char *name, unsigned long *v)
     return errno == 0 && *end == '\0';
 }
 
+/* A number an older kernel's entry may lack (privlevel_floor, Linux 6.8+): absent is 0; there
+ * but not a decimal number is false, with why naming it, never read as 0. */
+static bool attr_uint_or_zero(const char *dir, const char *name, unsigned long *v, char *why,
+                              size_t why_len)
+{
+    *v = 0;
+    if (!path_exists(dir, name, NULL) || attr_uint(dir, name, v)) {
+        return true;
+    }
+    *v = 0;
+    cvma_errf(why, why_len, "%s/%s: not a decimal number", dir, name);
+    return false;
+}
+
 static bool attr_write(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
     char *path = cvma_path_join(dir, name);
@@ -480,9 +494,10 @@ static enum cvma_status check_nonce(const struct cvma_collect_opts *o, struct cv
 /* ---------- configfs-tsm ---------- */
 
 /* *present: root/report exists (whatever came of it after). *final: configfs-tsm gave a report
- * but an optional blob of it that is there (auxblob, manifestblob) cannot be read: the failure
- * is the collection's, not a reason to ask another interface, whose report would come without
- * what that blob holds (the host's certificates). Every other failure (no configfs-tsm, no
+ * but an optional blob of it that is there (auxblob, manifestblob) cannot be read, or its
+ * privlevel_floor is no VMPL: the failure is the collection's, not a reason to ask another
+ * interface, whose report would come without what that blob holds (the host's certificates)
+ * or at a level the guest does not know to be its own. Every other failure (no configfs-tsm, no
  * entry made, a provider this version does not read, no outblob) leaves *final false: the
  * next interface is asked. */
 static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cvma_collected *c,
@@ -555,10 +570,14 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         }
         c->svsm = true;
         c->svsm_service = true;
-    } else if (attr_uint(entry, "privlevel_floor", &floor) && floor > 0) {
+    } else if (!attr_uint_or_zero(entry, "privlevel_floor", &floor, why, why_len)) {
+        *final = true; /* the level to ask at is unknown: no other interface either */
+        goto out;
+    } else if (floor > 0) {
         /* Under an SVSM the guest runs above VMPL 0: ask for a report at its own level. */
         if (floor > 3) {
             cvma_errf(why, why_len, "%s: privlevel_floor %lu is not a VMPL (0..3)", entry, floor);
+            *final = true;
             goto out;
         }
         c->svsm = true;
@@ -673,13 +692,17 @@ out:
 }
 
 bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
-                    unsigned long *privlevel_floor, bool *service_provider)
+                    unsigned long *privlevel_floor, bool *service_provider, char *why,
+                    size_t why_len)
 {
     char *report = cvma_path_join(root, "report"), *entry = NULL, *tmpl = NULL;
     char name[64];
     bool ok = false, made = false;
 
     provider[0] = '\0';
+    if (why_len > 0) {
+        why[0] = '\0';
+    }
     *privlevel_floor = 0;
     *service_provider = false;
     if (!entry_name("cvmattest-probe", name, sizeof name) || report == NULL ||
@@ -697,8 +720,8 @@ bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
     if (!attr_text(entry, "provider", provider, cap)) {
         goto out;
     }
-    if (!attr_uint(entry, "privlevel_floor", privlevel_floor)) {
-        *privlevel_floor = 0;
+    if (!attr_uint_or_zero(entry, "privlevel_floor", privlevel_floor, why, why_len)) {
+        goto out;
     }
     *service_provider = path_exists(entry, "service_provider", NULL);
     ok = true;
@@ -952,9 +975,9 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
         return check_nonce(o, c, err, err_len);
     }
     if (tsm_final) {
-        /* configfs-tsm gave a report but not what came with it: the error is the collection's
-         * (docs/collect.md), never /dev/sev-guest's report without the host's certificates.
-         * The outblob read stays in c, to be kept raw. */
+        /* configfs-tsm gave a report but not what came with it, or no level to ask at: the
+         * error is the collection's (docs/collect.md), never /dev/sev-guest's report without
+         * the host's certificates. An outblob read stays in c, to be kept raw. */
         cvma_errf(err, err_len, "configfs-tsm: %s (no other interface asked)", w1);
         return rs == CVMA_E_NOMEM ? rs : CVMA_E_IO;
     }

@@ -213,6 +213,7 @@ void cvma_collect_atls_source(struct cvma_collect_atls *ca, struct cvma_atls_sou
 struct cvma_guest_info {
     bool tsm;                          /* tsm_root/report exists */
     bool tsm_probed;                   /* a probe entry could be made and read */
+    char tsm_probe_why[256];           /* when it could not be read, why, if known; or "" */
     char tsm_provider[32];             /* its provider, "" if none */
     unsigned long tsm_privlevel_floor; /* > 0: under an SVSM */
     bool tsm_service_provider;         /* service_provider exists (Linux 6.10+: SVSM services) */
@@ -234,9 +235,11 @@ bool cvma_cpuinfo_has_flag(const char *text, const char *flag);
 
 /* Makes a configfs-tsm entry under root/report (tree: the template stand-in), reads its
  * provider, privlevel_floor (0 when absent) and whether service_provider exists, and
- * removes it. False when no entry could be made or it has no provider. */
+ * removes it. False when no entry could be made or it has no provider, or (why says so) when
+ * its privlevel_floor is there but no number. */
 bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
-                    unsigned long *privlevel_floor, bool *service_provider);
+                    unsigned long *privlevel_floor, bool *service_provider, char *why,
+                    size_t why_len);
 
 void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cpuinfo,
                       struct cvma_guest_info *out);

@@ -191,7 +191,8 @@ void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cp
     if (g->tsm) {
         /* A probe entry, as collect makes it (in a tree: the template stand-in). */
         g->tsm_probed = cvma_tsm_probe(tsm_root, tree, g->tsm_provider, sizeof g->tsm_provider,
-                                       &g->tsm_privlevel_floor, &g->tsm_service_provider);
+                                       &g->tsm_privlevel_floor, &g->tsm_service_provider,
+                                       g->tsm_probe_why, sizeof g->tsm_probe_why);
     }
     g->sev_guest = exists(dev_root, "sev-guest", false);
     g->tdx_guest = exists(dev_root, "tdx_guest", false);

@@ -466,6 +466,30 @@ rc=$?
     ok "under an SVSM: privlevel 2 written, report verifies" ||
     fail "svsm: exit $rc: $(cat "$T/out")"
 
+# a privlevel_floor that is no VMPL (not a number, or above 3): an error, never read as 0
+# and never a report asked at another level through /dev/sev-guest
+for floor in two 5; do
+    rm -rf "$T/svsm-bad" && cp -r "$T/svsm-tsm" "$T/svsm-bad" &&
+        printf '%s\n' "$floor" >"$T/svsm-bad/report/.template/privlevel_floor"
+    $CVM collect --nonce "$NONCE" --out "$T/svsm-bad.json" --tsm-root "$T/svsm-bad" \
+        --dev-root "$T/snp-dev" >"$T/out" 2>&1
+    rc=$?
+    case $floor in two) want="privlevel_floor: not a decimal number" ;;
+    *) want="privlevel_floor 5 is not a VMPL (0..3)" ;; esac
+    [ $rc -eq 2 ] && grep -qF "$want" "$T/out" && grep -qF "(no other interface asked)" "$T/out" &&
+        [ ! -e "$T/svsm-bad.json" ] &&
+        ok "under an SVSM: privlevel_floor '$floor' refused, no other interface asked" ||
+        fail "svsm privlevel_floor $floor: exit $rc: $(cat "$T/out")"
+done
+rm -rf "$T/svsm-bad" && cp -r "$T/svsm-tsm" "$T/svsm-bad" &&
+    printf 'two\n' >"$T/svsm-bad/report/.template/privlevel_floor"
+$CVM guest-check --json --tsm-root "$T/svsm-bad" --dev-root "$T/none" --cpuinfo /dev/null \
+    >"$T/g.json" 2>&1
+jq -e '.configfs_tsm.present and (.configfs_tsm.privlevel_floor == 0) and
+    any(.missing[]; test("privlevel_floor: not a decimal number"))' "$T/g.json" >/dev/null &&
+    ok "guest-check: a privlevel_floor that is no number is named in missing" ||
+    fail "guest-check bad privlevel_floor: $(cat "$T/g.json")"
+
 # --- the SVSM's vTPM service report: VMPL 0, REPORT_DATA = SHA-512(nonce || manifest) ---
 head -c 310 /dev/urandom >"$T/manifest"
 RD=$(python3 -c 'import hashlib, sys

@@ -470,7 +470,8 @@ static void test_tsm_probe_leftover_entry(void **state)
     assert_int_equal(cvma_mkdir_p(p, 0755), CVMA_OK);
     unsigned long floor;
     bool svc;
-    assert_true(cvma_tsm_probe(root, true, prov, sizeof prov, &floor, &svc));
+    char why[256];
+    assert_true(cvma_tsm_probe(root, true, prov, sizeof prov, &floor, &svc, why, sizeof why));
     assert_string_equal(prov, "sev_guest");
     assert_true(tu_rmtree(root));
     free(root);
