@@ -69,8 +69,13 @@ static json_t *azure_claims_to_json(const void *kind)
             json_object_set_new(o, "runtime_claims", rc);
         }
     }
-    json_object_set_new(
-            o, "ak", json_pack("{s:s, s:s}", "kid", "HCLAkPub", "spki_sha256", c->ak_spki_sha256));
+    /* The AK only when the quote's check took it from HCLAkPub: a refused HCLAkPub is no key,
+     * though the runtime claims that hold it are the ones the hardware report vouches for. */
+    if (c->ak_spki_sha256[0] != '\0') {
+        json_object_set_new(
+                o, "ak",
+                json_pack("{s:s, s:s}", "kid", "HCLAkPub", "spki_sha256", c->ak_spki_sha256));
+    }
     return o;
 }
 

@@ -38,7 +38,9 @@ cvm, nonce = sys.argv[1], bytes.fromhex(sys.argv[2])
 b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 n = key.public_key().public_numbers().n.to_bytes(256, "big")
-claims = json.dumps({"keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA", "e": "AQAB", "n": b64u(n)}],
+# a third argument: HCLAkPub's n with a leading zero octet (a key RFC 7518 refuses)
+jn = b"\x00" + n if len(sys.argv) > 3 else n
+claims = json.dumps({"keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA", "e": "AQAB", "n": b64u(jn)}],
                      "vm-configuration": {"console-enabled": False, "secure-boot": True, "tpm-enabled": True,
                                           "vmUniqueId": "7DF7B373-B947-4AAA-96E5-C358F2A03D20"},
                      "user-data": "AB" * 64}, separators=(",", ":")).encode()
@@ -131,5 +133,16 @@ if [ "$st" = 200 ] && jq -e '.status == "warning" and any(.reasons[]; .code == "
 else
     fail "service: $st $(jq -c '[.status, [.reasons[]?.code]]' ans.json) token: $(head -c 600 ans.tok)"
 fi
+
+# HCLAkPub refused (n with a leading zero octet): the runtime claims the report vouches for
+# are shown, but no AK and no quote claims (claims.azure has no ak and no tpm)
+mkdir lz && (cd lz && python3 ../forge.py "$CVM" "$NONCE" lz >/dev/null) || fail "forge.py lz"
+(cd lz && $CVM verify forged.json $V >lz.json 2>lz.err)
+rc=$?
+[ $rc = 1 ] && jq -e 'any(.reasons[]; .code == "AZURE_RUNTIME_CLAIMS_MALFORMED")
+    and .claims.azure.runtime_claims.secure_boot == true
+    and .claims.azure.ak == null and .claims.azure.tpm == null' lz/lz.json >/dev/null &&
+    ok "HCLAkPub refused: runtime claims shown, no ak and no tpm claims" ||
+    fail "HCLAkPub refused: exit $rc $(jq -c '.claims.azure | del(.snp)' lz/lz.json)"
 
 [ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
