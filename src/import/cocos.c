@@ -356,6 +356,14 @@ static bool get_uint(json_t *j, const char *path, uint64_t max, uint64_t *out, s
             }
             return fail(m, "%s: \"%s\" is not an unsigned 64-bit decimal integer", path, s);
         }
+        /* protobuf JSON reads the string as a JSON number, whose grammar has no leading zero */
+        if (n - sign > 1 && s[sign] == '0') {
+            if (n > 40) {
+                return fail(m, "%s: an integer with a leading zero, which protobuf JSON refuses",
+                            path);
+            }
+            return fail(m, "%s: \"%s\" has a leading zero, which protobuf JSON refuses", path, s);
+        }
         return get_decimal(s, n, path, max, out, m);
     }
     return fail(m, "%s: expected an unsigned integer, got %s", path, cvma_json_type_name(j));

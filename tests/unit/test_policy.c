@@ -2930,6 +2930,13 @@ static void test_cocos_import_refusals(void **state)
                    "policy.minimum_tcb: -18446744073709551616 is out of range");
     import_refused("{\"policy\": {\"minimum_tcb\": \"-5\"}}",
                    "policy.minimum_tcb: -5 is out of range");
+    /* protobuf JSON reads a quoted integer as a JSON number: no leading zero ("0" is one) */
+    import_refused("{\"policy\": {\"vmpl\": \"01\"}}",
+                   "policy.vmpl: \"01\" has a leading zero, which protobuf JSON refuses");
+    import_refused(
+            "{\"policy\": {\"minimum_tcb\": \"00000000000000000000000000000000000000000007\"}}",
+            "policy.minimum_tcb: an integer with a leading zero, which protobuf JSON "
+            "refuses");
     import_refused("{\"policy\": {\"vmpl\": \"-\"}}",
                    "policy.vmpl: \"-\" is not an unsigned 64-bit decimal integer");
     import_refused("{\"policy\": {\"minimum_version\": \"1.x\"}}",
