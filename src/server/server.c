@@ -779,6 +779,29 @@ static void sweep_slow(struct server *s)
     (void)cvma_conns_sweep(&s->conns, count_slow, s);
 }
 
+/* The drain's wait: while *count is above 0, and for at most limit seconds (0: no limit), in
+ * 10 ms steps. A further SIGTERM, SIGINT or SIGHUP (an impatient operator, a process manager
+ * that signals twice) is taken and said, never cutting the drain short by its default action;
+ * slow clients are still swept out once a second (*swept: the last sweep), so that a body
+ * trickled in does not hold the drain past its time. */
+static void drain_wait(struct server *s, const sigset_t *set, atomic_int *count, double limit,
+                       long long *swept, const char *doing)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (atomic_load(count) > 0 && (limit <= 0 || elapsed(&t0) < limit)) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        if (sigtimedwait(set, NULL, &ts) > 0) {
+            fprintf(stderr, "cvmattest serve: signalled again: still %s %d request(s)\n", doing,
+                    atomic_load(count));
+        }
+        if (cvma_monotonic_ms() - *swept >= 1000) {
+            sweep_slow(s);
+            *swept = cvma_monotonic_ms();
+        }
+    }
+}
+
 /*
  * The path of a request target in absolute-form ("http://host[:port]/path", RFC 9112 3.2.2: a
  * server MUST accept it, though clients send it to proxies): the path after the authority, "/"
@@ -1214,24 +1237,8 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
          * so a load balancer fails over at once; the descriptor is closed after the stop. */
         shutdown(lfd, SHUT_RDWR);
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     long long swept = cvma_monotonic_ms();
-    while (atomic_load(&s.active) > 0 && elapsed(&t0) < (double)s.cfg.drain) {
-        /* Waits 10 ms, taking a further SIGTERM or SIGINT (an impatient operator, a process
-         * manager that signals twice): the drain goes on, never cut short by the signal's
-         * default action. */
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        if (sigtimedwait(&set, NULL, &ts) > 0) {
-            fprintf(stderr, "cvmattest serve: signalled again: still draining %d request(s)\n",
-                    atomic_load(&s.active));
-        }
-        if (cvma_monotonic_ms() - swept >= 1000) {
-            /* still once a second: a body trickled in does not hold the drain past its time */
-            sweep_slow(&s);
-            swept = cvma_monotonic_ms();
-        }
-    }
+    drain_wait(&s, &set, &s.active, (double)s.cfg.drain, &swept, "draining");
     int left = atomic_load(&s.active);
     if (atomic_load(&s.working) > 0) {
         /* Past --drain: what is left and not being answered (a body still coming, a kept-alive
@@ -1240,17 +1247,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         fprintf(stderr,
                 "cvmattest serve: drain time-out: waiting for %d request(s) being answered\n",
                 atomic_load(&s.working));
-        while (atomic_load(&s.working) > 0) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            if (sigtimedwait(&set, NULL, &ts) > 0) {
-                fprintf(stderr, "cvmattest serve: signalled again: still answering %d request(s)\n",
-                        atomic_load(&s.working));
-            }
-            if (cvma_monotonic_ms() - swept >= 1000) {
-                sweep_slow(&s);
-                swept = cvma_monotonic_ms();
-            }
-        }
+        drain_wait(&s, &set, &s.working, 0, &swept, "answering");
     }
     MHD_stop_daemon(d);
     if (lfd != MHD_INVALID_SOCKET) {
