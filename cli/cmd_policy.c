@@ -90,6 +90,19 @@ static int policy_check(int argc, char **argv)
         fputs("\")", stdout);
     }
     putchar('\n');
+    /* Valid, yet some of it is never checked for a kind it admits: said, not refused (one
+     * policy may accept a plain report beside the Azure evidence its azure rules are for). */
+    char unapplied[1024];
+    if (cvma_policy_unapplied(p, unapplied, sizeof unapplied) > 0) {
+        for (char *line = unapplied, *end; line != NULL; line = end != NULL ? end + 1 : NULL) {
+            if ((end = strchr(line, '\n')) != NULL) {
+                *end = '\0';
+            }
+            cvma_cli_err("cvmattest policy check: note: %s: none of its rules is checked for "
+                         "it (POLICY_SECTION_NOT_APPLIED, a warning)\n",
+                         line);
+        }
+    }
     cvma_policy_free(p);
     return 0;
 }

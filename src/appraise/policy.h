@@ -24,12 +24,14 @@
  * Appraisal records every failing rule as a POLICY_ reason in res->verdict (all of them, not
  * only the first), each naming the policy field, the expected and the actual value; a claim a
  * rule needs but the result lacks is POLICY_CLAIM_MISSING (a rule never passes for want of a
- * claim). Nor on PCRs (and the event log replayed to them) of a TPM quote whose AK nothing
- * vouches for: with TPM_AK_NOT_BOUND, VTPM_AK_EK_UNPROVEN or VTPM_CREDENTIAL_MISMATCH in the
- * verdict, or for azure-snp, azure-tdx and svsm-vtpm when the policy does not pin the hardware
- * report's launch identity (cvma_policy_pins_launch), the tpm.pcrs, eventlog and azure rules
- * fail with POLICY_TPM_AK unless tpm.ak_spki_sha256 lists the AK. It never removes a reason. The
- * only reasons it changes are lowered with
+ * claim), and a section that never applies to a kind allowed_tees lists is named for it
+ * (POLICY_SECTION_NOT_APPLIED, a warning: none of its rules was checked). Nor on PCRs (and the
+ * event log replayed to them) of a TPM quote whose AK nothing vouches for: with TPM_AK_NOT_BOUND,
+ * VTPM_AK_EK_UNPROVEN or VTPM_CREDENTIAL_MISMATCH in the verdict, or for azure-snp, azure-tdx and
+ * svsm-vtpm when the policy does not pin the hardware report's launch identity
+ * (cvma_policy_pins_launch), the tpm.pcrs, eventlog and azure rules fail with POLICY_TPM_AK unless
+ * tpm.ak_spki_sha256 lists the AK. It never removes a reason. The only reasons it changes are
+ * lowered with
  * "(accepted by policy: ...)" appended to their detail: to info, TDX_SERVICE_TD_BOUND when
  * tdx.mr_service_td pins the bound service TD; to warning, the TDX TCB-status reason
  * (TDX_TCB_NEEDS_ACTION, TDX_TCB_OUT_OF_DATE or TDX_TCB_RELAUNCH_ADVISED) of a status
@@ -89,6 +91,15 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res);
  * rule (POLICY_MEASUREMENT, POLICY_ID_KEY, POLICY_AUTHOR_KEY, POLICY_MR_TD).
  */
 bool cvma_policy_pins_launch(const struct cvma_policy *p, const char *tee);
+
+/*
+ * The sections of p that never apply to a kind its allowed_tees lists (an azure section beside
+ * "sev-snp", say): for such evidence none of their rules is checked, and appraisal says so
+ * (POLICY_SECTION_NOT_APPLIED, a warning). snp and tdx are alternatives: one of them is not
+ * counted where the other applies. Writes one line a pair ("the azure section never applies
+ * to sev-snp evidence"), separated by '\n', into buf (cut to n bytes) and returns how many.
+ */
+size_t cvma_policy_unapplied(const struct cvma_policy *p, char *buf, size_t n);
 
 /* tdx.collateral_grace_period in seconds (0..366 days), or -1 when the policy does not set
  * it. For cvma_verify_opts.collateral_grace_seconds. */

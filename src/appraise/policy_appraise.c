@@ -110,6 +110,83 @@ static const char *tee_name_list(unsigned mask, char *buf, size_t n)
     return buf;
 }
 
+/* The sections a policy can have, and the kinds each applies to (docs/policy.md): snp to an
+ * SEV-SNP report (plain, inside an HCL report, the SVSM's), tdx to a TD quote (plain, inside
+ * an HCL report), tpm to a TPM quote (bare, or the vTPM's of the others), azure to Azure's
+ * runtime claims. eventlog is not here: it applies to every kind, and fails where no log is. */
+static const struct {
+    const char *name;
+    unsigned kinds;
+} sections[] = {
+        {"snp", POL_TEE_SNP | POL_TEE_AZURE_SNP | POL_TEE_SVSM_VTPM},
+        {"tdx", POL_TEE_TDX | POL_TEE_AZURE_TDX},
+        {"tpm", POL_TEE_TPM | POL_TEE_AZURE | POL_TEE_SVSM_VTPM},
+        {"azure", POL_TEE_AZURE},
+};
+
+static bool section_present(const struct cvma_policy *p, size_t i)
+{
+    const bool present[] = {p->snp.present, p->tdx.present, p->tpm.present, p->azure.present};
+    return present[i];
+}
+
+/* True when section i of p is there and never applies to evidence of kind tee (one POL_TEE_
+ * bit): every rule of it would be skipped. snp and tdx are alternatives: the one that does
+ * not apply is skipped without a word when the other one applies. */
+static bool section_unapplied(const struct cvma_policy *p, size_t i, unsigned tee)
+{
+    if (!section_present(p, i) || (sections[i].kinds & tee) != 0) {
+        return false;
+    }
+    if (i <= 1) {
+        size_t other = 1 - i;
+        return !(section_present(p, other) && (sections[other].kinds & tee) != 0);
+    }
+    return true;
+}
+
+/* Each section of the policy that the kind passes by: a warning, never affirming, as a rule
+ * that could not be checked is never passed (POLICY_SECTION_NOT_APPLIED). Only a kind that
+ * allowed_tees lists gets here: by default a policy admits no such kind. */
+static void appraise_unapplied(const struct cvma_policy *p, unsigned tee, const char *kind,
+                               struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(sections); i++) {
+        if (section_unapplied(p, i, tee)) {
+            cvma_verdict_add(v, CVMA_R_POLICY_SECTION_NOT_APPLIED, CVMA_SEV_WARNING,
+                             "%s: the policy's section never applies to %s evidence (allowed_tees "
+                             "lists it): none of its rules was checked",
+                             sections[i].name, kind);
+        }
+    }
+}
+
+/* see appraise/policy.h */
+size_t cvma_policy_unapplied(const struct cvma_policy *p, char *buf, size_t n)
+{
+    static const char *const kinds[] = {"sev-snp",   "tdx",       "tpm",
+                                        "azure-snp", "azure-tdx", "svsm-vtpm"};
+    size_t count = 0, used = 0;
+    if (n > 0) {
+        buf[0] = '\0';
+    }
+    for (size_t k = 0; p != NULL && k < CVMA_ARRAY_LEN(kinds); k++) {
+        unsigned tee = 1u << k;
+        for (size_t i = 0; (p->allowed_tees & tee) != 0 && i < CVMA_ARRAY_LEN(sections); i++) {
+            if (!section_unapplied(p, i, tee)) {
+                continue;
+            }
+            count++;
+            int w = used < n ? snprintf(buf + used, n - used,
+                                        "%sthe %s section never applies to %s evidence",
+                                        used > 0 ? "\n" : "", sections[i].name, kinds[k])
+                             : 0;
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return count;
+}
+
 /* ---- common rules ---------------------------------------------------------------------- */
 
 static void appraise_common(const struct cvma_policy *p, struct cvma_result *res)
@@ -697,6 +774,9 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     }
     appraise_common(p, res);
     appraise_registry_log(p, res);
+    if (tee != 0 && (p->allowed_tees & tee) != 0) {
+        appraise_unapplied(p, tee, res->tee, &res->verdict); /* a kind refused is said above */
+    }
     if (tee == POL_TEE_SNP && p->snp.present) {
         appraise_snp(&p->snp, cvma_snp_claims_of(res), &res->verdict);
     } else if (tee == POL_TEE_TDX && p->tdx.present) {

@@ -170,6 +170,16 @@ bare "the bare report, snp, tpm and azure sections: refused (POLICY_TEE_NOT_ALLO
 bare "the bare report, snp and azure sections: refused (POLICY_TEE_NOT_ALLOWED)" 1 \
     '{"snp": {"measurements": ["'$M'"], "vmpl": 0}, "azure": {"secure_boot": true}}' \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_TEE_NOT_ALLOWED"]'
+# allowed_tees lists sev-snp beside azure-snp: the bare report is admitted, its snp rules met,
+# but the tpm and azure sections it passes by are named (a warning, never affirming); this was
+# affirming in silence.
+bare "the bare report, sev-snp listed beside tpm and azure sections: POLICY_SECTION_NOT_APPLIED" 0 \
+    '{"allowed_tees": ["sev-snp", "azure-snp"], "snp": {"measurements": ["'$M'"], "vmpl": 0},
+      "tpm": {"pcrs": {"sha256": {"7": "'$P7'"}}}, "azure": {"secure_boot": true}}' \
+    '.status == "warning" and all(.reasons[]; .severity != "error")
+     and ([.reasons[] | select(.code == "POLICY_SECTION_NOT_APPLIED") | .detail | split(":")[0]]
+          == ["tpm", "azure"])
+     and any(.reasons[]; .detail | test("^azure: the policy.s section never applies to sev-snp evidence"))'
 
 # azure-tdx (Trustee's sample): offline, no TCB Info for its FMSPC, so undecided (exit 3) and
 # its claims unverified. A policy that does not admit the kind refuses it all the same (exit
@@ -211,5 +221,8 @@ chk "policy check: tdx and tpm sections, no allowed_tees" 2 '{"tdx": {}, "tpm": 
     'list the kinds in allowed_tees, likely "azure-tdx"'
 chk "policy check: snp and tpm sections, allowed_tees azure-snp" 0 \
     '{"allowed_tees": ["azure-snp"], "snp": {}, "tpm": {}}' ""
+chk "policy check: a listed kind a section never applies to is noted" 0 \
+    '{"allowed_tees": ["sev-snp", "azure-snp"], "snp": {}, "azure": {"secure_boot": true}}' \
+    "note: the azure section never applies to sev-snp evidence: none of its rules is checked"
 
 [ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

@@ -607,6 +607,75 @@ static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(v
     cvma_policy_free(p);
 }
 
+/* A section that never applies to a kind allowed_tees lists is said, never passed in
+ * silence (POLICY_SECTION_NOT_APPLIED, a warning): an azure or tpm section beside "sev-snp"
+ * for a plain report, a tdx section for an SEV-SNP report when the policy has no snp section.
+ * snp and tdx are alternatives: {"snp", "tdx"} says nothing of the one that does not apply. */
+static void test_section_that_never_applies_is_said(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        const char *kind;
+        const char *want; /* the sections said, in order, or "" */
+    } cases[] = {
+            {"{\"allowed_tees\": [\"sev-snp\", \"azure-snp\"], \"snp\": {}, \"tpm\": {}, "
+             "\"azure\": {\"secure_boot\": true}}",
+             "sev-snp", "tpm azure "},
+            {"{\"allowed_tees\": [\"sev-snp\", \"azure-snp\"], \"snp\": {}, \"tpm\": {}, "
+             "\"azure\": {}}",
+             "azure-snp", ""},
+            {"{\"allowed_tees\": [\"tdx\", \"sev-snp\"], \"tdx\": {}}", "sev-snp", "tdx "},
+            {"{\"allowed_tees\": [\"tdx\", \"sev-snp\"], \"tdx\": {}}", "tdx", ""},
+            {"{\"snp\": {}, \"tdx\": {}}", "sev-snp", ""},
+            {"{\"snp\": {}, \"tdx\": {}}", "tdx", ""},
+            {"{\"allowed_tees\": [\"tpm\", \"sev-snp\", \"tdx\"], \"snp\": {}, \"tdx\": {}}", "tpm",
+             "snp tdx "},
+            {"{\"allowed_tees\": [\"sev-snp\", \"svsm-vtpm\"], \"snp\": {}, \"tpm\": {}}",
+             "sev-snp", "tpm "},
+            {"{\"allowed_tees\": [\"sev-snp\", \"svsm-vtpm\"], \"snp\": {}, \"tpm\": {}}",
+             "svsm-vtpm", ""},
+            {"{\"eventlog\": {\"secure_boot\": true}}", "sev-snp", ""},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_policy *p = load_ok(cases[i].json);
+        struct cvma_result res;
+        char got[64] = "";
+        memset(&res, 0, sizeof res);
+        cvma_result_init(&res, cases[i].kind, 1700000000);
+        res.claims.verified = true;
+        cvma_policy_appraise(p, &res);
+        for (size_t k = 0; k < res.verdict.n_reasons; k++) {
+            const struct cvma_verdict_reason *r = &res.verdict.reasons[k];
+            if (r->code == CVMA_R_POLICY_SECTION_NOT_APPLIED) {
+                assert_int_equal(r->severity, CVMA_SEV_WARNING);
+                assert_non_null(strstr(r->detail, cases[i].kind));
+                size_t n = strcspn(r->detail, ":");
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s ", (int)n, r->detail);
+            }
+        }
+        if (strcmp(got, cases[i].want) != 0) {
+            fail_msg("%s on %s: said \"%s\", want \"%s\"", cases[i].json, cases[i].kind, got,
+                     cases[i].want);
+        }
+        cvma_result_cleanup(&res);
+        cvma_policy_free(p);
+    }
+    /* policy check's list: each listed kind with each section it passes by. */
+    char buf[512];
+    struct cvma_policy *p = load_ok(cases[0].json);
+    assert_int_equal(cvma_policy_unapplied(p, buf, sizeof buf), 2);
+    assert_string_equal(buf, "the tpm section never applies to sev-snp evidence\n"
+                             "the azure section never applies to sev-snp evidence");
+    assert_int_equal(cvma_policy_unapplied(p, buf, 8), 2); /* cut, still counted */
+    assert_int_equal(strlen(buf), 7);
+    cvma_policy_free(p);
+    p = load_ok(cases[4].json);
+    assert_int_equal(cvma_policy_unapplied(p, buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    cvma_policy_free(p);
+}
+
 /* Without allowed_tees, an azure section admits an azure kind only when the policy has that
  * kind's hardware section or not the other's: {"tdx": ..., "azure": ...} pins a TD, and
  * azure-snp evidence would skip every tdx rule (the reviewer's case: an MRTD pin never applied
@@ -3060,6 +3129,7 @@ int main(void)
             cmocka_unit_test(test_common_rules_on_snp),
             cmocka_unit_test(test_registry_log_required_says_what_meets_it),
             cmocka_unit_test(test_tpm_section_admits_a_bare_quote_by_default_only_without_azure),
+            cmocka_unit_test(test_section_that_never_applies_is_said),
             cmocka_unit_test(
                     test_azure_section_admits_an_azure_kind_only_with_its_hardware_section),
             cmocka_unit_test(test_only_the_launch_identity_pins_a_vtpm_launch),
