@@ -289,6 +289,46 @@ static void test_pick_anchor_and_window(void **state)
     assert_int_equal(bad, 9);
 }
 
+/* Intel's one scheme (cvma_intel_signed): ecdsa-with-SHA256 and no parameters. The same OID
+ * with a NULL parameter, or another digest, is refused with the certificate named, and the
+ * message says which. */
+static void test_intel_scheme_is_ecdsa_sha256_without_parameters(void **state)
+{
+    (void)state;
+    static const struct {
+        int nid;
+        int ptype;
+        const char *want; /* NULL: accepted */
+    } cases[] = {
+            {NID_ecdsa_with_SHA256, V_ASN1_UNDEF, NULL},
+            {NID_ecdsa_with_SHA256, V_ASN1_NULL,
+             "PCK: signed with ecdsa-with-SHA256 with parameters"},
+            {NID_ecdsa_with_SHA384, V_ASN1_UNDEF, "PCK: signed with ecdsa-with-SHA384, not"},
+            {NID_sha256WithRSAEncryption, V_ASN1_NULL, "PCK: signed with sha256WithRSAEncryption,"},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        X509_ALGOR *alg = X509_ALGOR_new();
+        struct cvma_verdict v;
+        assert_non_null(alg);
+        assert_int_equal(X509_ALGOR_set0(alg, OBJ_nid2obj(cases[i].nid), cases[i].ptype, NULL), 1);
+        cvma_verdict_init(&v);
+        enum cvma_status st = cvma_intel_signed(alg, "PCK", CVMA_R_CERT_CHAIN_INVALID, &v);
+        if (cases[i].want == NULL) {
+            assert_int_equal(st, CVMA_OK);
+            assert_int_equal(v.n_reasons, 0);
+        } else {
+            assert_int_not_equal(st, CVMA_OK);
+            assert_int_equal(v.n_reasons, 1);
+            assert_int_equal(v.reasons[0].code, CVMA_R_CERT_CHAIN_INVALID);
+            if (strstr(v.reasons[0].detail, cases[i].want) == NULL) {
+                fail_msg("case %zu: \"%s\" lacks \"%s\"", i, v.reasons[0].detail, cases[i].want);
+            }
+        }
+        cvma_verdict_cleanup(&v);
+        X509_ALGOR_free(alg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +343,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_bad_signature_names_the_certificate, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_pick_anchor_and_window, setup, teardown),
+            cmocka_unit_test(test_intel_scheme_is_ecdsa_sha256_without_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
