@@ -49,18 +49,34 @@ static long long days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/*
+ * RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), as `cvmattest verify --at` reads it:
+ * a day the month has, a fraction of at least one digit, a leap second (:60) only where one
+ * can be (at the end of a UTC day), and an instant after 1970-01-01T00:00:00Z: the library
+ * reads an `at` of 0 as "now", so the epoch itself would verify as of today.
+ */
 static bool parse_rfc3339(const char *s, time_t *out)
 {
     int Y = digits(s, 4), M = -1, D = -1, h = -1, mi = -1, sec = -1, off = 0;
     if (strlen(s) < 20 || Y < 0 || s[4] != '-' || (M = digits(s + 5, 2)) < 1 || M > 12 ||
-        s[7] != '-' || (D = digits(s + 8, 2)) < 1 || D > 31 || (s[10] != 'T' && s[10] != 't') ||
-        (h = digits(s + 11, 2)) < 0 || h > 23 || s[13] != ':' || (mi = digits(s + 14, 2)) < 0 ||
-        mi > 59 || s[16] != ':' || (sec = digits(s + 17, 2)) < 0 || sec > 60) {
+        s[7] != '-' || (D = digits(s + 8, 2)) < 1 || D > days_in_month(Y, M) ||
+        (s[10] != 'T' && s[10] != 't') || (h = digits(s + 11, 2)) < 0 || h > 23 || s[13] != ':' ||
+        (mi = digits(s + 14, 2)) < 0 || mi > 59 || s[16] != ':' || (sec = digits(s + 17, 2)) < 0 ||
+        sec > 60) {
         return false;
     }
     const char *p = s + 19;
     if (*p == '.') {
+        if (p[1] < '0' || p[1] > '9') {
+            return false;
+        }
         do {
             p++;
         } while (*p >= '0' && *p <= '9');
@@ -80,7 +96,14 @@ static bool parse_rfc3339(const char *s, time_t *out)
     if (*p != '\0') {
         return false;
     }
-    *out = (time_t)(days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off);
+    if (sec == 60 && (((h * 60 + mi - off / 60) % 1440) + 1440) % 1440 != 1439) {
+        return false;
+    }
+    long long t = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off;
+    if (t <= 0 || (time_t)t != t) {
+        return false;
+    }
+    *out = (time_t)t;
     return true;
 }
 
@@ -106,7 +129,10 @@ int main(int argc, char **argv)
             root = argv[++i];
         } else if (strcmp(a, "--at") == 0 && has_value) {
             if (!parse_rfc3339(argv[++i], &req.at)) {
-                fprintf(stderr, "verify: --at wants an RFC 3339 time, not '%s'\n", argv[i]);
+                fprintf(stderr,
+                        "verify: --at wants an RFC 3339 time after 1970-01-01T00:00:00Z, not "
+                        "'%s'\n",
+                        argv[i]);
                 return 2;
             }
         } else if (strcmp(a, "--offline") == 0) {

@@ -129,6 +129,16 @@ run "example: --at after the certificates expire" 1 contraindicated "$T/t/bundle
 run "example: --at now-ish with an offset" 0 affirming "$T/s/bundle.json" \
     --trust-root "$T/s/ark.pem" --at "$(date -u +%Y-%m-%dT%H:%M:%S)+00:00"
 run "example: bad --at" 2 "" "$T/s/bundle.json" --at yesterday
+# as the CLI reads --at: the epoch (the library's "now"), a day the month lacks, a leap second
+# that ends no UTC day and an empty fraction are refused, never verified as of another time
+for at in 1970-01-01T00:00:00Z 2024-02-31T00:00:00Z 2023-06-15T12:00:60Z \
+    2024-01-01T00:00:00.Z 1969-12-31T23:59:59Z; do
+    run "example: --at $at refused" 2 "" "$T/s/bundle.json" --trust-root "$T/s/ark.pem" --at "$at"
+done
+run "example: --at a leap second ending a UTC day" 1 contraindicated "$T/t/bundle.json" \
+    --trust-root "$T/t/root_ca.pem" --at 2016-12-31T23:59:60Z
+run "example: --at 2024-02-29 (a leap year)" 1 contraindicated "$T/t/bundle.json" \
+    --trust-root "$T/t/root_ca.pem" --at 2024-02-29T12:00:00+01:00
 run "example: missing file" 2 "" "$T/none.bin"
 run "example: no arguments" 2 ""
 run "example: unknown option" 2 "" "$T/s/bundle.json" --bogus
