@@ -14,6 +14,7 @@
 #include "collateral/http_internal.h"
 #include "common/reader.h"
 #include "common/timeutil.h"
+#include "cvmattest/cvmattest.h"
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
@@ -539,7 +540,7 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
     SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
     SETOPT(h, CURLOPT_TIMEOUT_MS, o.timeout_ms);
     SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o.max_body);
-    SETOPT(h, CURLOPT_USERAGENT, "cvmattest/0.1");
+    SETOPT(h, CURLOPT_USERAGENT, "cvmattest/" CVMATTEST_VERSION);
     SETOPT(h, CURLOPT_ERRORBUFFER, cerr);
     SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(h, CURLOPT_WRITEDATA, &s);

@@ -40,6 +40,18 @@ ver=$("$P/bin/cvmattest" version); check "installed binary runs" 0 $?
 ver=${ver#cvmattest }
 grep -q "^prefix=$P\$" "$P/lib/pkgconfig/cvmattest.pc" || fail "cvmattest.pc prefix is not $P"
 grep -q "^Version: $ver\$" "$P/lib/pkgconfig/cvmattest.pc" || fail "cvmattest.pc is not version $ver"
+grep -q '^libdir=${prefix}/lib$' "$P/lib/pkgconfig/cvmattest.pc" &&
+    grep -q '^includedir=${prefix}/include$' "$P/lib/pkgconfig/cvmattest.pc" ||
+    fail "cvmattest.pc: libdir or includedir not under \${prefix}: $(cat "$P/lib/pkgconfig/cvmattest.pc")"
+# GNUInstallDirs' directories given absolute (as packagers may): the .pc names them as they
+# are, never as \${prefix}//abs/lib
+cmake -DPC_IN="$SRC/cvmattest.pc.in" -DPC_OUT="$T/abs.pc" -DPC_PREFIX=/opt/cv \
+    -DPC_LIBDIR=/usr/lib64/cv -DPC_INCLUDEDIR=include -DPC_VERSION="$ver" \
+    -P "$SRC/cmake/pcfile.cmake" >"$T/pc.log" 2>&1
+check "cmake/pcfile.cmake, an absolute libdir" 0 $?
+[ "$(PKG_CONFIG_PATH=$T pkg-config --variable=libdir abs)" = /usr/lib64/cv ] &&
+    [ "$(PKG_CONFIG_PATH=$T pkg-config --variable=includedir abs)" = /opt/cv/include ] ||
+    fail "absolute libdir: $(head -4 "$T/abs.pc")"
 # before 1.0 the soname carries the minor version (a minor version may change public structs)
 case $ver in
 0.*) want=libcvmattest.so.$(echo "$ver" | cut -d. -f1,2) ;;

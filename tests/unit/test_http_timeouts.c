@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "collateral/http.h"
+#include "cvmattest/cvmattest.h"
 #include "testutil.h"
 #include "tu_server.h"
 
@@ -125,11 +126,59 @@ static void test_http_giant_header_is_undecided(void **state)
     assert_non_null(strstr(err, "100 KiB"));
 }
 
+/* One connection on listener fd: the request kept (up to 4 KiB), then an empty 200. */
+struct ua_server {
+    int l;
+    char req[4096];
+};
+
+static void *keep_request_server(void *arg)
+{
+    struct ua_server *u = arg;
+    int c = accept(u->l, NULL, NULL);
+    if (c < 0) {
+        return NULL;
+    }
+    ssize_t n = read(c, u->req, sizeof u->req - 1);
+    u->req[n > 0 ? n : 0] = '\0';
+    static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)!write(c, ans, sizeof ans - 1);
+    close(c);
+    return NULL;
+}
+
+/* KDS and PCS are told which cvmattest asks: its own version, never a stale one. */
+static void test_http_user_agent_is_this_version(void **state)
+{
+    int port = 0;
+    char url[64], err[512] = "";
+    struct cvma_buf body = {0};
+    long code = -1;
+    pthread_t t;
+    struct ua_server u = {.l = tu_refusing_port(&port)};
+    (void)state;
+
+    assert_int_equal(listen(u.l, 1), 0);
+    assert_int_equal(pthread_create(&t, NULL, keep_request_server, &u), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
+    struct cvma_http_opts o = {.connect_timeout_ms = 5000, .timeout_ms = 20000, .max_retries = -1};
+    enum cvma_status st = cvma_http_get(&o, url, &body, &code, err, sizeof err);
+    pthread_join(t, NULL);
+    close(u.l);
+    assert_int_equal(st, CVMA_OK);
+    assert_int_equal(code, 200);
+    if (strstr(u.req, "\r\nUser-Agent: cvmattest/" CVMATTEST_VERSION "\r\n") == NULL) {
+        fail_msg("no User-Agent cvmattest/%s in: %s", CVMATTEST_VERSION, u.req);
+    }
+    cvma_buf_free(&body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_http_connect_timeout_applies),
             cmocka_unit_test(test_http_giant_header_is_undecided),
+            cmocka_unit_test(test_http_user_agent_is_this_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
