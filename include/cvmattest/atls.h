@@ -241,8 +241,12 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
 
 /*
  * A P-256 key and a self-signed certificate for it (CN cn), valid for days days: aTLS needs
- * no CA, the evidence vouches for the key. Free with EVP_PKEY_free / X509_free.
+ * no CA, the evidence vouches for the key. Free with EVP_PKEY_free / X509_free. cn is 1 to
+ * CVMA_ATLS_CN_MAX bytes and days 1 to CVMA_ATLS_CERT_DAYS_MAX; anything else (NULL or ""
+ * included) is CVMA_E_USAGE, nothing made.
  */
+#define CVMA_ATLS_CN_MAX        64
+#define CVMA_ATLS_CERT_DAYS_MAX 3650
 CVMA_API enum cvma_status cvma_atls_self_signed(const char *cn, int days, EVP_PKEY **key,
                                                 X509 **cert);
 

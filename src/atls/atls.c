@@ -777,6 +777,12 @@ CVMA_API enum cvma_status cvma_atls_self_signed(const char *cn, int days, EVP_PK
 
     *key = NULL;
     *cert = NULL;
+    /* A name X.520 allows (ub-common-name, 64 characters; never empty) and a window that
+     * ends after it starts, at most ten years on: anything else is the caller's mistake. */
+    if (cn == NULL || cn[0] == '\0' || strlen(cn) > CVMA_ATLS_CN_MAX || days < 1 ||
+        days > CVMA_ATLS_CERT_DAYS_MAX) {
+        return CVMA_E_USAGE;
+    }
     if ((k = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL ||
         RAND_bytes(serial, sizeof serial) != 1) {
         goto out;

@@ -745,6 +745,37 @@ static void test_atls_refusal_names_the_reason(void **state)
     cvma_result_cleanup(&res);
 }
 
+/* cvma_atls_self_signed: a name and a window in range make a certificate whose notAfter is
+ * days on; an empty, NULL or over-long name and a window of no day (or one going backwards, or
+ * beyond ten years) are the caller's mistake, CVMA_E_USAGE, nothing made. */
+static void test_atls_self_signed_arguments(void **state)
+{
+    (void)state;
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    char cn64[CVMA_ATLS_CN_MAX + 2];
+    memset(cn64, 'a', sizeof cn64 - 1);
+    cn64[sizeof cn64 - 1] = '\0';
+    static const int bad_days[] = {0, -5, CVMA_ATLS_CERT_DAYS_MAX + 1};
+    for (size_t i = 0; i < sizeof bad_days / sizeof bad_days[0]; i++) {
+        assert_int_equal(cvma_atls_self_signed("ok", bad_days[i], &k, &x), CVMA_E_USAGE);
+        assert_null(k);
+        assert_null(x);
+    }
+    assert_int_equal(cvma_atls_self_signed("", 1, &k, &x), CVMA_E_USAGE);
+    assert_int_equal(cvma_atls_self_signed(NULL, 1, &k, &x), CVMA_E_USAGE);
+    assert_int_equal(cvma_atls_self_signed(cn64, 1, &k, &x), CVMA_E_USAGE); /* 65 bytes */
+    assert_null(k);
+    cn64[CVMA_ATLS_CN_MAX] = '\0';
+    assert_int_equal(cvma_atls_self_signed(cn64, CVMA_ATLS_CERT_DAYS_MAX, &k, &x), CVMA_OK);
+    assert_non_null(k);
+    int day = 0, sec = 0;
+    assert_int_equal(ASN1_TIME_diff(&day, &sec, X509_get0_notBefore(x), X509_get0_notAfter(x)), 1);
+    assert_int_equal(day, CVMA_ATLS_CERT_DAYS_MAX); /* and an hour: notBefore is an hour back */
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -764,6 +795,7 @@ int main(void)
             cmocka_unit_test(test_atls_answer_to_a_closed_peer_is_io_not_sigpipe),
             cmocka_unit_test(test_atls_closed_peer_leaves_a_callers_pending_sigpipe),
             cmocka_unit_test(test_atls_read_answering_a_forged_record_to_a_closed_peer_is_io),
+            cmocka_unit_test(test_atls_self_signed_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
