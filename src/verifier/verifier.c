@@ -78,7 +78,9 @@ static enum cvma_status add_root(struct cvma_verifier *v, const char *path, char
     }
     if (!cvma_x509_spki_sha256(x, v->root_spki[n])) {
         X509_free(x);
-        cvma_errf(err, err_len, "--trust-root '%s': cannot encode its public key", path);
+        cvma_errf(err, err_len,
+                  "trust root (trust_root_files, --trust-root) '%s': cannot encode its public key",
+                  path);
         return CVMA_E_USAGE;
     }
     v->roots[n] = x;
@@ -115,7 +117,7 @@ static enum cvma_status add_policy(struct cvma_verifier *v, const struct cvma_po
         if (name[0] != '\0') {
             cvma_errf(err, err_len, "policy '%s': %s", name, perr);
         } else {
-            cvma_errf(err, err_len, "--policy: %s", perr);
+            cvma_errf(err, err_len, "the default policy (policies, --policy): %s", perr);
         }
         return st;
     }
@@ -136,8 +138,9 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
         /* Settings of a log no key was given for would be read by nothing: refused, not
          * ignored. */
         cvma_errf(err, err_len,
-                  "--witness-vkey, --witnesses, --log-proof, --log-consistency and --log-url "
-                  "need a --log-vkey PROVIDER=VKEY");
+                  "witness_keys, witnesses_required, log_proofs, log_consistency and log_urls "
+                  "(--witness-vkey, --witnesses, --log-proof, --log-consistency, --log-url) "
+                  "need a registry log key: log_keys (--log-vkey PROVIDER=VKEY)");
         return CVMA_E_USAGE;
     }
     if (n == 0) {
@@ -154,73 +157,78 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
     for (size_t i = 0; st == CVMA_OK && i < c->n_providers; i++) {
         if ((st = cvma_registry_set_add_provider(v->rs, c->providers[i], rerr, sizeof rerr)) !=
             CVMA_OK) {
-            cvma_errf(err, err_len, "--provider %s: %s", c->providers[i], rerr);
+            cvma_errf(err, err_len, "providers[%zu] (--provider) %s: %s", i, c->providers[i], rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_registries; i++) {
         if ((st = cvma_registry_set_add_registry(v->rs, c->registries[i], rerr, sizeof rerr)) !=
             CVMA_OK) {
-            cvma_errf(err, err_len, "--registry %s: %s", c->registries[i], rerr);
+            cvma_errf(err, err_len, "registries[%zu] (--registry) %s: %s", i, c->registries[i],
+                      rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_proofs; i++) {
         if ((st = cvma_registry_set_add_proof(v->rs, c->proofs[i], rerr, sizeof rerr)) != CVMA_OK) {
-            cvma_errf(err, err_len, "--proof %s: %s", c->proofs[i], rerr);
+            cvma_errf(err, err_len, "proofs[%zu] (--proof) %s: %s", i, c->proofs[i], rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_lookup_registries; i++) {
         if ((st = cvma_registry_set_add_lookup(v->rs, c->lookup_registries[i], rerr,
                                                sizeof rerr)) != CVMA_OK) {
-            cvma_errf(err, err_len, "--lookup-registry %s: %s", c->lookup_registries[i], rerr);
+            cvma_errf(err, err_len, "lookup_registries[%zu] (--lookup-registry) %s: %s", i,
+                      c->lookup_registries[i], rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_log_keys; i++) {
         if ((st = cvma_registry_set_add_log_key(v->rs, c->log_keys[i], rerr, sizeof rerr)) !=
             CVMA_OK) {
-            cvma_errf(err, err_len, "--log-vkey %s: %s", c->log_keys[i], rerr);
+            cvma_errf(err, err_len, "log_keys[%zu] (--log-vkey) %s: %s", i, c->log_keys[i], rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_log_urls; i++) {
         if ((st = cvma_registry_set_add_log_url(v->rs, c->log_urls[i], rerr, sizeof rerr)) !=
             CVMA_OK) {
-            cvma_errf(err, err_len, "--log-url %s: %s", c->log_urls[i], rerr);
+            cvma_errf(err, err_len, "log_urls[%zu] (--log-url) %s: %s", i, c->log_urls[i], rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_witness_keys; i++) {
         if ((st = cvma_registry_set_add_witness(v->rs, c->witness_keys[i], rerr, sizeof rerr)) !=
             CVMA_OK) {
-            cvma_errf(err, err_len, "--witness-vkey %s: %s", c->witness_keys[i], rerr);
+            cvma_errf(err, err_len, "witness_keys[%zu] (--witness-vkey) %s: %s", i,
+                      c->witness_keys[i], rerr);
         }
     }
     if (st == CVMA_OK && c->n_log_keys > 0 && c->n_witness_keys == 0) {
         /* The log is trusted for what its witnesses cosigned: without one, the provider could
          * show each verifier a log of its own (docs/registry.md "Threat model"). */
         cvma_errf(err, err_len,
-                  "--log-vkey needs at least one --witness-vkey: a log no witness cosigns "
-                  "lets its provider show each verifier another log");
+                  "log_keys (--log-vkey) need at least one of witness_keys (--witness-vkey): a "
+                  "log no witness cosigns lets its provider show each verifier another log");
         st = CVMA_E_USAGE;
     }
     if (st == CVMA_OK && (st = cvma_registry_set_witnesses_required(
                                   v->rs, c->witnesses_required, rerr, sizeof rerr)) != CVMA_OK) {
-        cvma_errf(err, err_len, "--witnesses: %s", rerr);
+        cvma_errf(err, err_len, "witnesses_required (--witnesses): %s", rerr);
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_log_proofs; i++) {
         if ((st = cvma_registry_set_add_log_proof(v->rs, c->log_proofs[i], rerr, sizeof rerr)) !=
             CVMA_OK) {
-            cvma_errf(err, err_len, "--log-proof %s: %s", c->log_proofs[i], rerr);
+            cvma_errf(err, err_len, "log_proofs[%zu] (--log-proof) %s: %s", i, c->log_proofs[i],
+                      rerr);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->n_log_consistency; i++) {
         if ((st = cvma_registry_set_add_log_consistency(v->rs, c->log_consistency[i], rerr,
                                                         sizeof rerr)) != CVMA_OK) {
-            cvma_errf(err, err_len, "--log-consistency %s: %s", c->log_consistency[i], rerr);
+            cvma_errf(err, err_len, "log_consistency[%zu] (--log-consistency) %s: %s", i,
+                      c->log_consistency[i], rerr);
         }
     }
     if (st == CVMA_OK && cvma_registry_set_empty(v->rs)) {
         cvma_errf(err, err_len,
                   "%s given, but no registry, proof or lookup registry to bind the platform with",
-                  c->n_providers > 0 ? "a provider key (--provider)"
-                                     : "a registry log key (--log-vkey)");
+                  c->n_providers > 0 ? "a provider key (providers, --provider)"
+                                     : "a registry log key (log_keys, --log-vkey)");
         st = CVMA_E_USAGE;
     }
     return st;
@@ -231,21 +239,24 @@ static enum cvma_status load_result_key(struct cvma_verifier *v, const char *pat
 {
     struct cvma_buf kb;
     if (cvma_file_read_secret(path, MAX_KEY_FILE, &kb) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read --sign-result key '%s': %s", path,
-                  cvma_file_read_strerror(errno));
+        cvma_errf(err, err_len,
+                  "cannot read the result-signing key (result_key_file, --sign-result) '%s': %s",
+                  path, cvma_file_read_strerror(errno));
         return CVMA_E_IO;
     }
     v->result_key = cvma_jws_key_from_pem(kb.p, kb.len, true);
     cvma_buf_free_secret(&kb);
     if (v->result_key == NULL) {
         cvma_errf(err, err_len,
-                  "--sign-result '%s' is not an unencrypted P-256 or P-384 private key (PEM)",
+                  "the result-signing key (result_key_file, --sign-result) '%s' is not an "
+                  "unencrypted P-256 or P-384 private key (PEM)",
                   path);
         return CVMA_E_USAGE;
     }
     if ((v->result_signer = cvma_ear_signer(v->result_key, NULL)) == NULL) {
         cvma_errf(err, err_len,
-                  "--sign-result '%s': the key cannot be used to sign (or out of "
+                  "the result-signing key (result_key_file, --sign-result) '%s' cannot be used "
+                  "to sign (or out of "
                   "memory)",
                   path);
         return CVMA_E_NOMEM;
@@ -303,9 +314,10 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     if (cfg->collateral_dir != NULL) {
         struct stat sb;
         if (stat(cfg->collateral_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            cvma_errf(err, err_len, "--collateral '%s' %s", cfg->collateral_dir,
-                      stat(cfg->collateral_dir, &sb) != 0 ? "does not exist"
-                                                          : "is not a directory");
+            cvma_errf(
+                    err, err_len, "the collateral directory (collateral_dir, --collateral) '%s' %s",
+                    cfg->collateral_dir,
+                    stat(cfg->collateral_dir, &sb) != 0 ? "does not exist" : "is not a directory");
             st = CVMA_E_USAGE;
             goto fail;
         }

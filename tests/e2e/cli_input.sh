@@ -449,7 +449,7 @@ EOF2
     fi
     run $CVM verify "$T/s/report.bin" $SV --log-url acme=http://127.0.0.1:9
     check "--log-url without --log-vkey" 2 $rc
-    has "$T/err" "need a --log-vkey" "--log-url without --log-vkey: said so"
+    has "$T/err" "need a registry log key: log_keys (--log-vkey" "--log-url without --log-vkey: said so"
     empty "$T/out" "--log-url without --log-vkey: no verdict"
     run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/tok"
     check "--sign-result with a key" 0 $rc
@@ -527,7 +527,7 @@ EOF2
     run $CVM verify "$T/ev.bin" --collateral "$T/s3" --offline --trust-root "$T/s/ark.pem" \
         --cache-dir "$T/cd" $LU --sign-result "$T/k.pem" --result-out "$T/s3/tok"
     check "a registry log key and no registry" 2 $rc
-    has "$T/err" "a registry log key (--log-vkey) given, but no registry" "log key alone: named"
+    has "$T/err" "a registry log key (log_keys, --log-vkey) given, but no registry" "log key alone: named"
     run $CVM verify "$T/ev.bin" --collateral "$T/s3" --offline --trust-root "$T/s/ark.pem" \
         --cache-dir "$T/cd" --sign-result "$T/k.pem" --result-out "$T/s3/tok"
     check "--result-out outside the input directories (another name in --collateral)" 0 $rc

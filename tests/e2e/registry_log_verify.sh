@@ -117,7 +117,7 @@ check "a checkpoint not signed by the log key" 1 $?
 has "$T/o8" REGISTRY_LOG_SIGNATURE_INVALID
 v h2 --witnesses 3 $W12 --log-proof "$T/p1-12" >/dev/null 2>&1; check "--witnesses above the witnesses given" 2 $?
 v h3 --log-proof "$T/p1-12" >/dev/null 2>"$T/nw.err"; check "--log-vkey without a --witness-vkey" 2 $?
-has "$T/nw.err" "needs at least one --witness-vkey"
+has "$T/nw.err" "need at least one of witness_keys (--witness-vkey)"
 v h4 --witness-vkey "$T/log.vkey" --log-proof "$T/p1-12" >/dev/null 2>"$T/self.err"
 check "the log's own key as a witness" 2 $?
 has "$T/self.err" "a log cannot witness itself"
@@ -370,6 +370,6 @@ done
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
     --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" --log-proof "$T/p1-12" >/dev/null 2>"$T/u.err"
 check "--log-proof without --log-vkey" 2 $?
-has "$T/u.err" "need a --log-vkey"
+has "$T/u.err" "need a registry log key: log_keys (--log-vkey PROVIDER=VKEY)"
 
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

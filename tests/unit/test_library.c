@@ -450,6 +450,8 @@ static void test_library_configuration_errors_are_named(void **state)
     assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
     assert_null(v);
     assert_non_null(strstr(err, "does not exist"));
+    /* each message names the config field a library caller set (and the CLI's option) */
+    assert_non_null(strstr(err, "(collateral_dir, --collateral)"));
     cfg.collateral_dir = f->report;
     assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
     assert_non_null(strstr(err, "is not a directory"));
@@ -462,11 +464,12 @@ static void test_library_configuration_errors_are_named(void **state)
     cfg.policies = &pc;
     cfg.n_policies = 1;
     assert_int_not_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
-    assert_non_null(strstr(err, "--policy"));
+    assert_non_null(strstr(err, "(policies, --policy)"));
     cfg.n_policies = 0;
     cfg.result_key_file = f->ark; /* a certificate, not a private key */
     assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
     assert_non_null(strstr(err, "private key"));
+    assert_non_null(strstr(err, "(result_key_file, --sign-result)"));
     cfg.result_key_file = NULL;
     cfg.snp_product = 9;
     assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
@@ -566,9 +569,21 @@ static void test_library_configuration_errors_are_named(void **state)
         err[0] = '\0';
         assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
         assert_null(v);
-        assert_non_null(strstr(err, "need a --log-vkey"));
+        assert_non_null(
+                strstr(err, "need a registry log key: log_keys (--log-vkey PROVIDER=VKEY)"));
         *counts[i] = 0;
     }
+    /* A bad entry is named by its field and index. */
+    const char *providers[] = {"acme=/nonexistent/acme.pub", "bogus"};
+    cfg.providers = providers;
+    cfg.n_providers = 2;
+    assert_int_not_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    assert_null(v);
+    assert_non_null(strstr(err, "providers[0] (--provider) acme=/nonexistent/acme.pub: "));
+    cfg.providers = providers + 1;
+    cfg.n_providers = 1;
+    assert_int_not_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    assert_non_null(strstr(err, "providers[0] (--provider) bogus: "));
 }
 
 /* What a request, an input form and a collateral directory can hold out of range is a usage
