@@ -84,6 +84,19 @@ bool cvma_collateral_older(const struct cvma_collateral_version *a,
     return (dates && a->issued < b->issued) || (numbers && a->number < b->number);
 }
 
+/* True when bytes of version nv are past their nextUpdate at time at, by the rule the
+ * verifier judges their kind by when it uses them (fetch.h, through_next_update). */
+static bool past_next_update(const struct cvma_collateral_version *nv, int64_t at)
+{
+    if (nv->next_update == 0) {
+        return false;
+    }
+    if (nv->through_next_update) {
+        return cvma_next_update_judge(nv->next_update, at, 0) != CVMA_NEXT_UPDATE_VALID;
+    }
+    return nv->next_update <= at;
+}
+
 /* What the version rule (fetch.h, the item's version callback) makes of bytes from outside the
  * local cache: taken (used and cached), used only (past their nextUpdate now, not at a past
  * verification time: not cached), or refused (why says why). */
@@ -105,7 +118,7 @@ static enum version_verdict judge_version(const struct cvma_collateral_net *net,
     }
     /* Genuine but out of date (a mirror's stale copy): it would turn the evidence into a
      * rejection (CRL_EXPIRED, COLLATERAL_EXPIRED) that no current collateral supports. */
-    if (nv.next_update != 0 && nv.next_update <= at) {
+    if (past_next_update(&nv, at)) {
         cvma_time_format((time_t)nv.next_update, t1, sizeof t1);
         snprintf(why, why_len, "already past its nextUpdate (%s) %s", t1,
                  net->at > 0 ? "at the verification time" : "when downloaded");
@@ -129,7 +142,7 @@ static enum version_verdict judge_version(const struct cvma_collateral_net *net,
         }
         return VERSION_REFUSE;
     }
-    return nv.next_update != 0 && nv.next_update <= now ? VERSION_USE_ONLY : VERSION_TAKE;
+    return past_next_update(&nv, now) ? VERSION_USE_ONLY : VERSION_TAKE;
 }
 
 static void put_be64(uint8_t *p, int64_t v)
@@ -655,7 +668,7 @@ static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
         memset(&ver, 0, sizeof ver);
         bool formed = it->check(body, now, &expires_at, why, sizeof why, it->arg);
         if (formed && !net->offline && it->version != NULL && it->version(body, &ver, it->arg) &&
-            ver.next_update != 0 && ver.next_update <= now) {
+            past_next_update(&ver, now)) {
             /* Past its nextUpdate (cached so by an earlier version, which kept such a download
              * for an hour): neither the answer nor a fallback; fetched again, as an expired
              * entry is. */

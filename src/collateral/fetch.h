@@ -102,6 +102,9 @@ struct cvma_collateral_version {
     bool number_first;   /* true (TCB Info, QE Identity): a higher number is newer whatever the
                           * dates; false (CRL): an earlier thisUpdate is older whatever the
                           * numbers */
+    bool through_next_update; /* true (TCB Info, QE Identity): still valid at its nextUpdate
+                               * second, judged by cvma_next_update_judge as the verifier judges
+                               * it; false (CRL): past at its nextUpdate second (OpenSSL's rule) */
 };
 
 /*

@@ -16,8 +16,9 @@
  *
  * Cache keys are "intel-pcs " followed by the full URL, so entries fetched from a test server
  * or a PCCS never answer for the real PCS. An entry holds the body and the decoded issuer
- * chain together (one atomic entry). TCB Info and QE Identity expire at their nextUpdate, CRLs
- * at their nextUpdate (24 h after the fetch when absent); whatever is already past its
+ * chain together (one atomic entry). TCB Info and QE Identity expire once their nextUpdate
+ * second is over (valid at it, as the verifier judges them), CRLs at their nextUpdate (24 h
+ * after the fetch when absent); whatever is already past its
  * nextUpdate when downloaded is neither cached nor used (collateral/fetch.h: the cached copy
  * stands, or the answer is undecided).
  * All four change over time: online, a cached answer fetched longer ago than max_age (cache.h)

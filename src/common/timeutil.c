@@ -124,3 +124,16 @@ void cvma_sleep_ms(long ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
+
+/* see common/timeutil.h */
+enum cvma_next_update cvma_next_update_judge(int64_t next_update, int64_t at, int64_t grace)
+{
+    if (at <= next_update) {
+        return CVMA_NEXT_UPDATE_VALID;
+    }
+    /* Subtracted only once at is known to be later: no overflow for any two times. */
+    if (grace > 0 && (uint64_t)at - (uint64_t)next_update <= (uint64_t)grace) {
+        return CVMA_NEXT_UPDATE_GRACE;
+    }
+    return CVMA_NEXT_UPDATE_PAST;
+}

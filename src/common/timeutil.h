@@ -16,6 +16,16 @@
  * (after its offset) before 1970-01-01T00:00:00Z or after CVMA_TIME_MAX.
  */
 CVMA_MUST_USE bool cvma_time_parse_rfc3339(const char *s, time_t *out);
+/*
+ * A TCB Info's or QE Identity's nextUpdate against a verification time at, with grace seconds
+ * (0: none) of the verifier's: CVMA_NEXT_UPDATE_VALID up to and including the nextUpdate
+ * second itself (Intel's QVL: expired only when the time is after it), CVMA_NEXT_UPDATE_GRACE
+ * when at most grace seconds after it, CVMA_NEXT_UPDATE_PAST later. The one rule for all
+ * three sources of that collateral (a directory, the cache, a download). A CRL's nextUpdate is
+ * not judged by it: there the nextUpdate second itself is past (RFC 5280 as OpenSSL reads it).
+ */
+enum cvma_next_update { CVMA_NEXT_UPDATE_VALID, CVMA_NEXT_UPDATE_GRACE, CVMA_NEXT_UPDATE_PAST };
+enum cvma_next_update cvma_next_update_judge(int64_t next_update, int64_t at, int64_t grace);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
 void cvma_time_format(time_t t, char *out, size_t out_size);
 /* CLOCK_MONOTONIC in milliseconds, rounded down: for deadlines and rates, which a wall-clock

@@ -226,7 +226,8 @@ enum cvma_status cvma_tdx_signed_json_verify_any_time(const struct cvma_tdx_sign
     return signed_json_verify(doc, chain, root, root_ca_crl, at, true, what, v);
 }
 
-/* issueDate <= at <= nextUpdate; late by at most grace seconds: a warning. */
+/* issueDate <= at <= nextUpdate (cvma_next_update_judge, the rule the cache and downloads
+ * follow too); late by at most grace seconds: a warning. */
 static enum cvma_status check_window(time_t issue, time_t next, time_t at, int64_t grace,
                                      const char *what, struct cvma_verdict *v)
 {
@@ -239,9 +240,10 @@ static enum cvma_status check_window(time_t issue, time_t next, time_t at, int64
         return cvma_reject(v, CVMA_R_COLLATERAL_NOT_YET_VALID,
                            "%s issued %s, after the verification time %s", what, a, w);
     }
-    if (at > next) {
+    enum cvma_next_update judged = cvma_next_update_judge((int64_t)next, (int64_t)at, grace);
+    if (judged != CVMA_NEXT_UPDATE_VALID) {
         int64_t late = (int64_t)at - (int64_t)next;
-        if (grace > 0 && late <= grace) {
+        if (judged == CVMA_NEXT_UPDATE_GRACE) {
             return cvma_verdict_add(v, CVMA_R_COLLATERAL_EXPIRED, CVMA_SEV_WARNING,
                                     "%s nextUpdate %s passed %lld s before the verification time "
                                     "%s, within the allowed grace of %lld s",

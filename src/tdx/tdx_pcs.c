@@ -9,6 +9,14 @@
 
 #include "crypto/crypto.h"
 
+/* The cache expiry of a TCB Info or QE Identity: the second after its nextUpdate, the last
+ * second it is valid (cvma_next_update_judge), so the cache keeps it exactly as long as the
+ * verifier takes it. */
+static int64_t doc_expiry(int64_t next_update, int64_t now)
+{
+    return cvma_pcs_expiry(next_update > 0, next_update > 0 ? next_update + 1 : 0, now);
+}
+
 /*
  * Checks that the answer has the form the endpoint promises (nothing more: no signatures) and
  * computes when its cache entry expires. fmspc (TCB Info only) must match the document.
@@ -55,7 +63,7 @@ static bool check_answer(enum cvma_pcs_item k, const struct cvma_pcs_answer *a,
         if (memcmp(ti.fmspc, fmspc, 6) != 0) {
             snprintf(why, why_len, "TCB Info for another FMSPC");
         }
-        *expires_at = cvma_pcs_expiry(true, (int64_t)ti.next_update, now);
+        *expires_at = doc_expiry((int64_t)ti.next_update, now);
         cvma_tdx_tcb_info_cleanup(&ti);
         break;
     }
@@ -70,7 +78,7 @@ static bool check_answer(enum cvma_pcs_item k, const struct cvma_pcs_answer *a,
                      scratch.n_reasons > 0 ? scratch.reasons[0].detail : "not a TD QE Identity");
             break;
         }
-        *expires_at = cvma_pcs_expiry(true, (int64_t)qi.next_update, now);
+        *expires_at = doc_expiry((int64_t)qi.next_update, now);
         cvma_tdx_qe_identity_cleanup(&qi);
         break;
     }
@@ -125,6 +133,7 @@ static bool answer_version(enum cvma_pcs_item k, const struct cvma_pcs_answer *a
             out->has_number = ti.tcb_evaluation_data_number >= 0;
             out->number = out->has_number ? (uint64_t)ti.tcb_evaluation_data_number : 0;
             out->number_first = true;
+            out->through_next_update = true;
             cvma_tdx_tcb_info_cleanup(&ti);
             ok = true;
         }
@@ -139,6 +148,7 @@ static bool answer_version(enum cvma_pcs_item k, const struct cvma_pcs_answer *a
             out->has_number = qi.tcb_evaluation_data_number >= 0;
             out->number = out->has_number ? (uint64_t)qi.tcb_evaluation_data_number : 0;
             out->number_first = true;
+            out->through_next_update = true;
             cvma_tdx_qe_identity_cleanup(&qi);
             ok = true;
         }

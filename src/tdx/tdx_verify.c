@@ -655,8 +655,8 @@ static bool untimely_fetched(const struct cvma_tdx_collateral *c, unsigned items
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(docs); i++) {
         struct untimely u = {docs[i].what, docs[i].issue, docs[i].next};
-        bool late =
-                at > docs[i].next && (grace <= 0 || (int64_t)at - (int64_t)docs[i].next > grace);
+        bool late = cvma_next_update_judge((int64_t)docs[i].next, (int64_t)at, grace) ==
+                    CVMA_NEXT_UPDATE_PAST;
         if ((items & docs[i].bit) == 0 ||
             (at >= docs[i].issue && !late && !chain_misses(docs[i].chain, at, &u.from, &u.to))) {
             continue;

@@ -23,7 +23,9 @@
 #    TDX PCK CRL listing the PCK certificate, and with it a current Root CA CRL given in the
 #    directory listing the PCK CA, which OpenSSL never reached behind the PCK CRL's window;
 #  - a fetched TDX PCK CRL its issuer never signed, issued in the future, is refused and
-#    removed from the cache (its signature, not its window), so the genuine one is taken next.
+#    removed from the cache (its signature, not its window), so the genuine one is taken next;
+#  - a TDX TCB Info is valid at its nextUpdate second itself however it was had (downloaded,
+#    cached, given in a directory), and past it a second later.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3 with cryptography (to sign
 # CRLs with the simulated ARK's and PCK CA's keys).
 set -u
@@ -320,5 +322,53 @@ cp "$TMP/t/pck_crl.der" "$TMP/srv/pck_crl.der" || fail "cp"
 $T --pcs-url "$PCS" --cache-dir "$TMP/tc7" >"$TMP/o17b" 2>&1; rc=$?
 expect "the genuine PCK CRL after the forged one" 0 "$TMP/o17b"
 hasnt "the genuine PCK CRL after the forged one" "older than the cached copy" "$TMP/o17b"
+
+# retcb DIR NEXT: re-signs DIR's TCB Info (with the simulated TCB Signing key kept in $TMP/t)
+# with nextUpdate NEXT (RFC 3339).
+retcb() {
+    python3 - "$TMP/t/tcb_signing-key.pem" "$@" <<'EOF' || fail "retcb $*"
+import re, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+key, d, nxt = sys.argv[1], sys.argv[2], sys.argv[3]
+s = open(d + "/tcb_info.json").read()
+inner = re.match(r'\{"tcbInfo":(.*),"signature":"[0-9a-f]+"\}\s*$', s, re.S).group(1)
+inner = re.sub(r'"nextUpdate":"[^"]*"', '"nextUpdate":"' + nxt + '"', inner, count=1)
+k = serialization.load_pem_private_key(open(key, "rb").read(), None)
+r, sg = utils.decode_dss_signature(k.sign(inner.encode(), ec.ECDSA(hashes.SHA256())))
+sig = (r.to_bytes(32, "big") + sg.to_bytes(32, "big")).hex()
+open(d + "/tcb_info.json", "w").write('{"tcbInfo":' + inner + ',"signature":"' + sig + '"}')
+EOF
+}
+# plus_secs TIME S: TIME (RFC 3339) plus S seconds; TIME "now": from now, whole seconds.
+plus_secs() {
+    python3 -c 'import sys, datetime as d
+t = d.datetime.now(d.timezone.utc).replace(microsecond=0) if sys.argv[1] == "now" else \
+    d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ")
+print((t + d.timedelta(seconds=int(sys.argv[2]))).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1" "$2"
+}
+
+# 9. A TCB Info is valid at its nextUpdate second itself (docs/tdx.md, step 5: time <=
+#    nextUpdate), from whichever source: downloaded into an empty cache, then from that cache,
+#    and given in a directory; a second later it is not (undecided downloaded, a rejection
+#    given).
+cp "$TMP/t/"*.json "$TMP/t/"*.pem "$TMP/t/"*.der "$TMP/srv/" || fail "cp"
+rm -f "$TMP/srv/"*-key.pem
+NEXT=$(plus_secs now 86400)
+retcb "$TMP/srv" "$NEXT"
+mkdir "$TMP/ndir" && cp "$TMP/srv/"* "$TMP/ndir/" || fail "cp"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc8" --at "$NEXT" >"$TMP/o18" 2>&1; rc=$?
+expect "TCB Info at its nextUpdate second, downloaded" 0 "$TMP/o18"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc8" --at "$NEXT" --offline >"$TMP/o18b" 2>&1; rc=$?
+expect "TCB Info at its nextUpdate second, cached" 0 "$TMP/o18b"
+$T --collateral "$TMP/ndir" --offline --cache-dir "$TMP/tc9" --at "$NEXT" >"$TMP/o18c" 2>&1; rc=$?
+expect "TCB Info at its nextUpdate second, given" 0 "$TMP/o18c"
+AFTER=$(plus_secs "$NEXT" 1)
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc10" --at "$AFTER" >"$TMP/o18d" 2>&1; rc=$?
+expect "TCB Info a second after its nextUpdate, downloaded" 3 "$TMP/o18d"
+has "TCB Info a second after its nextUpdate, downloaded" "already past its nextUpdate" "$TMP/o18d"
+$T --collateral "$TMP/ndir" --offline --cache-dir "$TMP/tc9" --at "$AFTER" >"$TMP/o18e" 2>&1; rc=$?
+expect "TCB Info a second after its nextUpdate, given" 1 "$TMP/o18e"
+has "TCB Info a second after its nextUpdate, given" "error *COLLATERAL_EXPIRED" "$TMP/o18e"
 
 echo "collateral_rollback: OK"
