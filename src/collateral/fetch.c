@@ -41,6 +41,15 @@ static void note_stale(const struct cvma_collateral_net *net, const struct cvma_
         return;
     }
     cvma_cache_age_text(meta->fetched_at, now, age, sizeof age);
+    if (meta->expires_at != 0 && meta->expires_at <= now) {
+        /* an entry past its nextUpdate, within the item's grace (local_lookup) */
+        cvma_time_format((time_t)meta->expires_at, until, sizeof until);
+        (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_STALE_CACHE, CVMA_SEV_WARNING,
+                               "%s %s: cached copy fetched %s ago, expired %s, could not be "
+                               "refreshed (%s); it is used within the allowed grace of %lld s",
+                               it->what, it->url, age, until, why, (long long)it->grace);
+        return;
+    }
     if (meta->expires_at != 0) {
         cvma_time_format((time_t)meta->expires_at, until, sizeof until);
     } else {
@@ -85,14 +94,15 @@ bool cvma_collateral_older(const struct cvma_collateral_version *a,
 }
 
 /* True when bytes of version nv are past their nextUpdate at time at, by the rule the
- * verifier judges their kind by when it uses them (fetch.h, through_next_update). */
-static bool past_next_update(const struct cvma_collateral_version *nv, int64_t at)
+ * verifier judges their kind by when it uses them (fetch.h, through_next_update), with grace
+ * seconds allowed after it (a TCB Info or QE Identity only; a CRL has none). */
+static bool past_next_update(const struct cvma_collateral_version *nv, int64_t at, int64_t grace)
 {
     if (nv->next_update == 0) {
         return false;
     }
     if (nv->through_next_update) {
-        return cvma_next_update_judge(nv->next_update, at, 0) != CVMA_NEXT_UPDATE_VALID;
+        return cvma_next_update_judge(nv->next_update, at, grace) == CVMA_NEXT_UPDATE_PAST;
     }
     return nv->next_update <= at;
 }
@@ -118,9 +128,10 @@ static enum version_verdict judge_version(const struct cvma_collateral_net *net,
     }
     /* Genuine but out of date (a mirror's stale copy): it would turn the evidence into a
      * rejection (CRL_EXPIRED, COLLATERAL_EXPIRED) that no current collateral supports. */
-    if (past_next_update(&nv, at)) {
+    if (past_next_update(&nv, at, it->grace)) {
         cvma_time_format((time_t)nv.next_update, t1, sizeof t1);
-        snprintf(why, why_len, "already past its nextUpdate (%s) %s", t1,
+        snprintf(why, why_len, "already past its nextUpdate (%s)%s %s", t1,
+                 nv.through_next_update && it->grace > 0 ? " and the allowed grace" : "",
                  net->at > 0 ? "at the verification time" : "when downloaded");
         return VERSION_REFUSE;
     }
@@ -142,7 +153,9 @@ static enum version_verdict judge_version(const struct cvma_collateral_net *net,
         }
         return VERSION_REFUSE;
     }
-    return past_next_update(&nv, now) ? VERSION_USE_ONLY : VERSION_TAKE;
+    /* Past its nextUpdate now, within the grace: used (the verifier warns COLLATERAL_EXPIRED),
+     * never cached, so no copy outlives the grace of this one verification. */
+    return past_next_update(&nv, now, 0) ? VERSION_USE_ONLY : VERSION_TAKE;
 }
 
 static void put_be64(uint8_t *p, int64_t v)
@@ -658,7 +671,10 @@ static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
 
     *hit = false;
     *corrupt = false;
-    if ((st = cvma_cache_lookup_ex(net->cache, it->cache_key, now, body, &state, &m)) != CVMA_OK) {
+    /* An entry whose expiry passed at most the item's grace ago is still looked at: it is
+     * judged by its nextUpdate below. */
+    if ((st = cvma_cache_lookup_ex(net->cache, it->cache_key, now - it->grace, body, &state, &m)) !=
+        CVMA_OK) {
         return st;
     }
     if (state == CVMA_CACHE_HIT) {
@@ -667,8 +683,10 @@ static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
         struct cvma_collateral_version ver;
         memset(&ver, 0, sizeof ver);
         bool formed = it->check(body, now, &expires_at, why, sizeof why, it->arg);
-        if (formed && !net->offline && it->version != NULL && it->version(body, &ver, it->arg) &&
-            past_next_update(&ver, now)) {
+        bool past = formed && it->version != NULL && it->version(body, &ver, it->arg) &&
+                    past_next_update(&ver, now, 0);
+        bool graced = past && !past_next_update(&ver, now, it->grace);
+        if (past && !graced && !net->offline) {
             /* Past its nextUpdate (cached so by an earlier version, which kept such a download
              * for an hour): neither the answer nor a fallback; fetched again, as an expired
              * entry is. */
@@ -677,12 +695,14 @@ static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
         }
         if (formed) {
             *meta = m;
-            if (!it->refreshable || net->offline ||
-                !cvma_cache_too_old(m.fetched_at, now, net->max_age)) {
+            if (net->offline ||
+                (!graced &&
+                 (!it->refreshable || !cvma_cache_too_old(m.fetched_at, now, net->max_age)))) {
                 *hit = true;
                 return CVMA_OK;
             }
-            /* Older than the maximum age: fetch again, keep this copy to fall back on. */
+            /* Older than the maximum age, or past its nextUpdate within the grace: fetch again,
+             * keep this copy to fall back on. */
             cvma_buf_free(stale);
             *stale = *body;
             body->p = NULL;

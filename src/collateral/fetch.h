@@ -12,15 +12,14 @@
  *   3. The download (the item's download callback, else an HTTP GET that follows redirects
  *      to the same origin only: collateral/http.h, same_origin).
  *   4. The check again, on the downloaded bytes: what fails it is never cached. With a version
- *      callback, bytes past their nextUpdate or older than the cached copy are refused the
- *      same way (struct cvma_collateral_item, version). Passing bytes are cached (best
- *      effort) with the expiry the check computed.
- *   When the refresh of a too-old entry fails (3 or 4), the old entry is the answer and v
- *   receives COLLATERAL_STALE_CACHE (warning) naming its age and the failure.
- *   Counted in net->hooks (when given): an answer at step 1 as a cache hit, any other
- *   lookup as a miss, and each download by its source (a CRL when the item's name says so,
- *   else from the cache key's "amd-kds " / "intel-pcs " prefix) and final HTTP status (0: no
- *   HTTP answer).
+ *      callback, bytes past their nextUpdate (beyond the item's grace) or older than the
+ *      cached copy are refused the same way (struct cvma_collateral_item, version, grace). Passing
+ * bytes are cached (best effort) with the expiry the check computed. When the refresh of a too-old
+ * entry fails (3 or 4), the old entry is the answer and v receives COLLATERAL_STALE_CACHE (warning)
+ * naming its age and the failure. Counted in net->hooks (when given): an answer at step 1 as a
+ * cache hit, any other lookup as a miss, and each download by its source (a CRL when the item's
+ * name says so, else from the cache key's "amd-kds " / "intel-pcs " prefix) and final HTTP status
+ * (0: no HTTP answer).
  *
  * Single flight (net->hooks->flights, when given): threads that miss the same item (cache key)
  * while one of them downloads it do not download it too. The first one downloads (3, 4) and
@@ -103,8 +102,9 @@ struct cvma_collateral_version {
                           * dates; false (CRL): an earlier thisUpdate is older whatever the
                           * numbers */
     bool through_next_update; /* true (TCB Info, QE Identity): still valid at its nextUpdate
-                               * second, judged by cvma_next_update_judge as the verifier judges
-                               * it; false (CRL): past at its nextUpdate second (OpenSSL's rule) */
+                               * second, and for the item's grace after it, judged by
+                               * cvma_next_update_judge as the verifier judges it; false (CRL):
+                               * past at its nextUpdate second (OpenSSL's rule), no grace */
 };
 
 /*
@@ -142,6 +142,12 @@ struct cvma_collateral_item {
      * but not cached when past their nextUpdate now but not at the verification time (a past
      * --at). */
     cvma_collateral_version_fn version;
+    /* Seconds (>= 0) bytes whose version is through_next_update (a TCB Info, a QE Identity) are
+     * still used past their nextUpdate at the verification time: the verifier's grace, which
+     * makes that expiry a COLLATERAL_EXPIRED warning. Such bytes, past their nextUpdate now,
+     * are used but never cached; a cached entry that expired at most grace ago is used
+     * offline and, online, is a fallback for a failed refresh (COLLATERAL_STALE_CACHE). */
+    int64_t grace;
     cvma_collateral_download_fn download; /* NULL: cvma_http_get */
     cvma_collateral_size_fn size;         /* NULL: bytes->len */
     void *arg;                            /* passed to the callbacks */

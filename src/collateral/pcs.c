@@ -430,6 +430,10 @@ enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item ite
                 .refreshable = true,
                 .check = check_framed,
                 .version = version != NULL ? version_framed : NULL,
+                /* no grace for CRLs (docs/tdx.md) */
+                .grace = (item == CVMA_PCS_TCB_INFO || item == CVMA_PCS_QE_IDENTITY) && p->grace > 0
+                                 ? p->grace
+                                 : 0,
                 .download = download_framed,
                 .size = body_size,
                 .arg = &ic,

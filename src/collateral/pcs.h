@@ -19,7 +19,8 @@
  * chain together (one atomic entry). TCB Info and QE Identity expire once their nextUpdate
  * second is over (valid at it, as the verifier judges them), CRLs at their nextUpdate (24 h
  * after the fetch when absent); whatever is already past its
- * nextUpdate when downloaded is neither cached nor used (collateral/fetch.h: the cached copy
+ * nextUpdate when downloaded (a TCB Info or QE Identity: beyond the grace) is neither cached
+ * nor used; within the grace it is used, not cached (collateral/fetch.h: the cached copy
  * stands, or the answer is undecided).
  * All four change over time: online, a cached answer fetched longer ago than max_age (cache.h)
  * is fetched again even before its nextUpdate; when that refresh fails the cached answer is
@@ -70,6 +71,9 @@ struct cvma_pcs {
                                   * online use (cvma_cache_too_old) */
     int64_t at;                  /* the verification time (0: now): an item past its
                                   * nextUpdate then is refused (collateral/fetch.h) */
+    int64_t grace;               /* a TCB Info or QE Identity past its nextUpdate by at most
+                                  * this many seconds is still used, never cached
+                                  * (struct cvma_collateral_item, grace); 0: none */
     /* counters (collateral/stats.h); NULL: none */
     const struct cvma_collateral_hooks *hooks;
 };

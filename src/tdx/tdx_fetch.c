@@ -99,7 +99,8 @@ static enum cvma_status pcs_for_quote(const struct cvma_tdx_quote *q,
     pcs->offline = opts->offline;
     pcs->max_age = opts->collateral_max_age;
     pcs->at = (int64_t)opts->at;
-    pcs->hooks = opts->collateral_hooks; /* the fleet's shared copy */
+    pcs->grace = opts->collateral_grace_seconds; /* as for a directory's TCB Info */
+    pcs->hooks = opts->collateral_hooks;         /* the fleet's shared copy */
     /* A cache directory that cannot be used is no cache (said where an item is missed); out
      * of memory is not taken for that. */
     enum cvma_status cst = cvma_cache_init(cache, opts->cache_dir);

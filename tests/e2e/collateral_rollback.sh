@@ -25,7 +25,10 @@
 #  - a fetched TDX PCK CRL its issuer never signed, issued in the future, is refused and
 #    removed from the cache (its signature, not its window), so the genuine one is taken next;
 #  - a TDX TCB Info is valid at its nextUpdate second itself however it was had (downloaded,
-#    cached, given in a directory), and past it a second later.
+#    cached, given in a directory), and past it a second later;
+#  - --collateral-grace applies to a downloaded or cached TCB Info and QE Identity as to a
+#    directory's: within it they are used with the COLLATERAL_EXPIRED warning, and one past its
+#    nextUpdate now is not cached; past it, undecided.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3 with cryptography (to sign
 # CRLs with the simulated ARK's and PCK CA's keys).
 set -u
@@ -370,5 +373,56 @@ has "TCB Info a second after its nextUpdate, downloaded" "already past its nextU
 $T --collateral "$TMP/ndir" --offline --cache-dir "$TMP/tc9" --at "$AFTER" >"$TMP/o18e" 2>&1; rc=$?
 expect "TCB Info a second after its nextUpdate, given" 1 "$TMP/o18e"
 has "TCB Info a second after its nextUpdate, given" "error *COLLATERAL_EXPIRED" "$TMP/o18e"
+
+# 10. --collateral-grace applies to a TCB Info however it was had, as docs/tdx.md step 5 says:
+#     five seconds past its nextUpdate with a minute of grace, downloaded, it is used with the
+#     COLLATERAL_EXPIRED warning (as given in a directory); two minutes past, undecided.
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc11" --at "$(plus_secs "$NEXT" 5)" --collateral-grace 60 \
+    >"$TMP/o19" 2>&1; rc=$?
+expect "TCB Info within the grace, downloaded" 0 "$TMP/o19"
+has "TCB Info within the grace, downloaded" "warning *COLLATERAL_EXPIRED: TCB Info .*within the allowed grace" "$TMP/o19"
+$T --collateral "$TMP/ndir" --offline --cache-dir "$TMP/tc9" --at "$(plus_secs "$NEXT" 5)" \
+    --collateral-grace 60 >"$TMP/o19b" 2>&1; rc=$?
+expect "TCB Info within the grace, given" 0 "$TMP/o19b"
+has "TCB Info within the grace, given" "warning *COLLATERAL_EXPIRED: TCB Info" "$TMP/o19b"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc12" --at "$(plus_secs "$NEXT" 120)" --collateral-grace 60 \
+    >"$TMP/o19c" 2>&1; rc=$?
+expect "TCB Info past the grace, downloaded" 3 "$TMP/o19c"
+has "TCB Info past the grace, downloaded" "already past its nextUpdate (.*) and the allowed grace" "$TMP/o19c"
+# ... and now, not at an --at: PCS serves a stale TCB Info and QE Identity (`sim tdx --stale`:
+#     nextUpdate 30 days ago). Within a grace of 31 days it is used, with the warning, and not
+#     cached (offline next, it is not there); without it, undecided.
+"$CVM" sim tdx --out "$TMP/st" --stale >/dev/null || fail "sim tdx --stale"
+cp "$TMP/st/"*.json "$TMP/st/"*.pem "$TMP/st/"*.der "$TMP/srv/" || fail "cp"
+S="$CVM verify $TMP/st/quote.bin --trust-root $TMP/st/root_ca.pem"
+$S --pcs-url "$PCS" --cache-dir "$TMP/tc13" --collateral-grace 2678400 >"$TMP/o20" 2>&1; rc=$?
+expect "stale TCB Info within the grace, downloaded" 0 "$TMP/o20"
+has "stale TCB Info within the grace, downloaded" "warning *COLLATERAL_EXPIRED: TCB Info" "$TMP/o20"
+has "stale TCB Info within the grace, downloaded" "warning *COLLATERAL_EXPIRED: QE Identity" "$TMP/o20"
+$S --collateral "$TMP/st" --offline --cache-dir "$TMP/tc14" --collateral-grace 2678400 \
+    >"$TMP/o20b" 2>&1; rc=$?
+expect "stale TCB Info within the grace, given" 0 "$TMP/o20b"
+$S --pcs-url "$PCS" --cache-dir "$TMP/tc13" --collateral-grace 2678400 --offline >"$TMP/o20c" 2>&1; rc=$?
+expect "stale TCB Info within the grace, not cached" 3 "$TMP/o20c"
+has "stale TCB Info within the grace, not cached" "TCB Info .*offline and not in cache" "$TMP/o20c"
+$S --pcs-url "$PCS" --cache-dir "$TMP/tc15" >"$TMP/o20d" 2>&1; rc=$?
+expect "stale TCB Info without grace, downloaded" 3 "$TMP/o20d"
+has "stale TCB Info without grace, downloaded" "already past its nextUpdate" "$TMP/o20d"
+# ... and a cached TCB Info that expires while cached: within the grace it is still used,
+#     offline (from the cache) and online (the same copy downloaded again), with the warning.
+cp "$TMP/t/"*.json "$TMP/t/"*.pem "$TMP/t/"*.der "$TMP/srv/" || fail "cp"
+rm -f "$TMP/srv/"*-key.pem
+retcb "$TMP/srv" "$(plus_secs now 2)"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc16" >"$TMP/o21" 2>&1; rc=$?
+expect "TCB Info about to expire, downloaded" 0 "$TMP/o21"
+sleep 4
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc16" --offline --collateral-grace 600 >"$TMP/o21b" 2>&1; rc=$?
+expect "TCB Info expired in the cache, within the grace, offline" 0 "$TMP/o21b"
+has "TCB Info expired in the cache, within the grace, offline" "warning *COLLATERAL_EXPIRED: TCB Info" "$TMP/o21b"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc16" --offline >"$TMP/o21c" 2>&1; rc=$?
+expect "TCB Info expired in the cache, no grace, offline" 3 "$TMP/o21c"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc16" --collateral-grace 600 >"$TMP/o21d" 2>&1; rc=$?
+expect "TCB Info expired in the cache, within the grace, online" 0 "$TMP/o21d"
+has "TCB Info expired in the cache, within the grace, online" "warning *COLLATERAL_EXPIRED: TCB Info" "$TMP/o21d"
 
 echo "collateral_rollback: OK"
