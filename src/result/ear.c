@@ -492,12 +492,23 @@ static bool tier_from_name(const char *s, enum cvma_ear_tier *t)
     return false;
 }
 
+/* A NumericDate for a message: RFC 3339, or the number itself when it is after the last
+ * instant RFC 3339 writes (out has at least 64 bytes). */
+static void date_text(time_t t, char *out, size_t n)
+{
+    if ((int64_t)t > CVMA_TIME_MAX) {
+        snprintf(out, n, "%lld (after 9999-12-31T23:59:59Z)", (long long)t);
+        return;
+    }
+    cvma_time_format(t, out, n);
+}
+
 enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_age,
                                  struct cvma_ear_decision *d, char *err, size_t err_len)
 {
     time_t iat, exp, nbf;
     bool has_iat, has_exp, has_nbf;
-    char a[32], b[32];
+    char a[64], b[64];
 
     memset(d, 0, sizeof *d);
     d->tier = CVMA_EAR_CONTRAINDICATED;
@@ -509,19 +520,19 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
         return CVMA_REJECTED;
     }
     d->iat = iat;
-    cvma_time_format(now, b, sizeof b);
+    date_text(now, b, sizeof b);
     if (iat > now + CVMA_EAR_CLOCK_SKEW) {
-        cvma_time_format(iat, a, sizeof a);
+        date_text(iat, a, sizeof a);
         cvma_errf(err, err_len, "issued in the future: iat %s, now %s", a, b);
         return CVMA_REJECTED;
     }
     if (has_exp && now >= exp) {
-        cvma_time_format(exp, a, sizeof a);
+        date_text(exp, a, sizeof a);
         cvma_errf(err, err_len, "expired: exp %s, now %s", a, b);
         return CVMA_REJECTED;
     }
     if (has_nbf && now < nbf) {
-        cvma_time_format(nbf, a, sizeof a);
+        date_text(nbf, a, sizeof a);
         cvma_errf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
         return CVMA_REJECTED;
     }

@@ -1270,6 +1270,22 @@ static void test_result_check_refuses_expired_and_early_tokens(void **state)
     }
 }
 
+/* An iat past the last instant RFC 3339 writes is shown as its number, not as an invalid
+ * time. */
+static void test_result_check_shows_an_iat_past_9999_as_its_number(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    json_t *c = json_pack("{s:I}", "iat", (json_int_t)INT64_MAX);
+    assert_non_null(c);
+    assert_int_equal(cvma_ear_decide(c, time(NULL), -1, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "issued in the future: iat 9223372036854775807 (after "
+                                "9999-12-31T23:59:59Z)"));
+    assert_null(strstr(err, "invalid-time"));
+    json_decref(c);
+}
+
 static void test_result_check_max_age(void **state)
 {
     (void)state;
@@ -1337,6 +1353,7 @@ int main(void)
             cmocka_unit_test(test_result_check_refuses_wrong_typ),
             cmocka_unit_test(test_result_check_refuses_wrong_profile),
             cmocka_unit_test(test_result_check_refuses_expired_and_early_tokens),
+            cmocka_unit_test(test_result_check_shows_an_iat_past_9999_as_its_number),
             cmocka_unit_test(test_result_check_max_age),
             cmocka_unit_test(test_result_check_max_age_refuses_an_iat_far_in_the_past),
             cmocka_unit_test(test_signing_with_a_precomputed_kid),
