@@ -37,32 +37,37 @@ static long long days_from_civil(int y, int m, int d)
 
 bool cvma_time_parse_rfc3339(const char *s, time_t *out)
 {
+    return cvma_time_parse_rfc3339_why(s, out) == CVMA_TIME_PARSED;
+}
+
+enum cvma_time_parse cvma_time_parse_rfc3339_why(const char *s, time_t *out)
+{
     int Y, M, D, h = 0, mi = 0, sec = 0, off = 0;
     size_t n = strlen(s);
     *out = 0;
     if (n < 10 || !digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
         !digits(s + 8, 2, &D)) {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M)) {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     const char *p = s + 10;
     if (*p == '\0') {
-        return false; /* a bare date is no date-time: which second of it was meant? */
+        return CVMA_TIME_MALFORMED; /* a bare date is no date-time: which second of it was meant? */
     }
     if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 || !digits(p + 1, 2, &h) ||
         p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec)) {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     if (h > 23 || mi > 59 || sec > 60) {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     p += 9;
     if (*p == '.') {
         p++;
         if (*p < '0' || *p > '9') {
-            return false;
+            return CVMA_TIME_MALFORMED;
         }
         while (*p >= '0' && *p <= '9') {
             p++;
@@ -74,30 +79,30 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
         int oh, om;
         if (strlen(p) < 6 || !digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
             oh > 23 || om > 59) {
-            return false;
+            return CVMA_TIME_MALFORMED;
         }
         off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
         p += 6;
     } else {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     if (*p != '\0') {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     /* A leap second only ends a UTC day (23:59:60Z, or that instant at an offset): it is
      * then the next day's first second, as POSIX time counts it. */
     if (sec == 60 && (((h * 60 + mi - off / 60) % 1440) + 1440) % 1440 != 1439) {
-        return false;
+        return CVMA_TIME_MALFORMED;
     }
     long long t = days_from_civil(Y, M, D) * 86400LL + h * 3600 + mi * 60 + sec - off;
     /* The instant, after its offset, from 1970 to the end of 9999 (UTC): before 1970 is no
      * time a verification, a collateral or a registry can have (a negative time_t formats as
      * no RFC 3339 date), and after 9999 none that RFC 3339 can write again. */
     if (t < 0 || t > CVMA_TIME_MAX) {
-        return false;
+        return CVMA_TIME_OUT_OF_RANGE;
     }
     *out = (time_t)t;
-    return true;
+    return CVMA_TIME_PARSED;
 }
 
 void cvma_time_format(time_t t, char *out, size_t out_size)

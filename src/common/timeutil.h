@@ -16,6 +16,11 @@
  * (after its offset) before 1970-01-01T00:00:00Z or after CVMA_TIME_MAX.
  */
 CVMA_MUST_USE bool cvma_time_parse_rfc3339(const char *s, time_t *out);
+/* The same, saying why not: CVMA_TIME_OUT_OF_RANGE for a well-formed RFC 3339 date-time
+ * whose instant is before 1970-01-01T00:00:00Z or after CVMA_TIME_MAX, CVMA_TIME_MALFORMED for
+ * anything else refused. *out is set only when CVMA_TIME_PARSED (0 otherwise). */
+enum cvma_time_parse { CVMA_TIME_PARSED, CVMA_TIME_MALFORMED, CVMA_TIME_OUT_OF_RANGE };
+CVMA_MUST_USE enum cvma_time_parse cvma_time_parse_rfc3339_why(const char *s, time_t *out);
 /*
  * A TCB Info's or QE Identity's nextUpdate against a verification time at, with grace seconds
  * (0: none) of the verifier's: CVMA_NEXT_UPDATE_VALID up to and including the nextUpdate

@@ -361,8 +361,18 @@ enum cvma_status cvma_tdxc_get_date(const struct cvma_tdxc_pctx *c, json_t *obj,
     if (st != CVMA_OK) {
         return st;
     }
-    if (strlen(s) < 20 || (s[10] != 'T' && s[10] != 't') || !cvma_time_parse_rfc3339(s, out) ||
-        (copy != NULL && strlen(s) >= copy_len)) {
+    enum cvma_time_parse parsed = strlen(s) < 20 || (s[10] != 'T' && s[10] != 't')
+                                          ? CVMA_TIME_MALFORMED
+                                          : cvma_time_parse_rfc3339_why(s, out);
+    if (parsed == CVMA_TIME_OUT_OF_RANGE && strlen(s) <= 40) {
+        /* Well-formed, but no time this verifier reads (nor any collateral can have). */
+        *out = 0;
+        return cvma_tdxc_bad(c,
+                             "%s%s%s %s is outside the times read (1970-01-01T00:00:00Z to "
+                             "9999-12-31T23:59:59Z)",
+                             path, path[0] ? "." : "", name, s);
+    }
+    if (parsed != CVMA_TIME_PARSED || (copy != NULL && strlen(s) >= copy_len)) {
         *out = 0;
         return cvma_tdxc_bad(c, "%s%s%s is not an RFC 3339 date-time", path, path[0] ? "." : "",
                              name);

@@ -1495,6 +1495,27 @@ static void test_tcb_info_parser_refuses_every_malformed_field(void **state)
     free(j2);
 }
 
+/* A well-formed RFC 3339 date before 1970 is refused for its range, and said so: not as a
+ * malformed date-time. */
+static void test_tcb_info_date_before_1970_is_refused_for_its_range(void **state)
+{
+    (void)state;
+    char *j = syn_tcb_info_json();
+    char *e = replace(j, "\"issueDate\":\"2025-01-01T00:00:00Z\"",
+                      "\"issueDate\":\"1969-01-01T00:00:00Z\"");
+    struct cvma_tdx_tcb_info ti;
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_tcb(e, &ti, &v), CVMA_REJECTED);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID,
+                              "issueDate 1969-01-01T00:00:00Z is outside the times read "
+                              "(1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z)"));
+    assert_false(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "not an RFC 3339"));
+    cvma_verdict_cleanup(&v);
+    free(e);
+    free(j);
+}
+
 static void test_qe_identity_parser_refuses_malformed_fields(void **state)
 {
     (void)state;
@@ -3240,6 +3261,7 @@ int main(void)
             cmocka_unit_test(test_synthetic_tcb_info_parses_and_sorts_as_qvl),
             cmocka_unit_test(test_tcb_level_order_ties_break_on_pcesvn_then_tdx_components),
             cmocka_unit_test(test_tcb_info_parser_refuses_every_malformed_field),
+            cmocka_unit_test(test_tcb_info_date_before_1970_is_refused_for_its_range),
             cmocka_unit_test(test_qe_identity_parser_refuses_malformed_fields),
             cmocka_unit_test(test_tcb_uptodate_sample_is_uptodate),
             cmocka_unit_test(test_tcb_spr_sample_has_no_level_and_names_the_component),
