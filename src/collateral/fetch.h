@@ -13,13 +13,14 @@
  *      to the same origin only: collateral/http.h, same_origin).
  *   4. The check again, on the downloaded bytes: what fails it is never cached. With a version
  *      callback, bytes past their nextUpdate (beyond the item's grace) or older than the
- *      cached copy are refused the same way (struct cvma_collateral_item, version, grace). Passing
- * bytes are cached (best effort) with the expiry the check computed. When the refresh of a too-old
- * entry fails (3 or 4), the old entry is the answer and v receives COLLATERAL_STALE_CACHE (warning)
- * naming its age and the failure. Counted in net->hooks (when given): an answer at step 1 as a
- * cache hit, any other lookup as a miss, and each download by its source (a CRL when the item's
- * name says so, else from the cache key's "amd-kds " / "intel-pcs " prefix) and final HTTP status
- * (0: no HTTP answer).
+ *      cached copy are refused the same way (struct cvma_collateral_item, version, grace).
+ *      Passing bytes are cached (best effort) with the expiry the check computed.
+ *   When the refresh of a too-old entry fails (3 or 4), the old entry is the answer and v
+ *   receives COLLATERAL_STALE_CACHE (warning) naming its age and the failure.
+ *   Counted in net->hooks (when given): an answer at step 1 as a cache hit, any other
+ *   lookup as a miss, and each download by its source (a CRL when the item's name says so,
+ *   else from the cache key's "amd-kds " / "intel-pcs " prefix) and final HTTP status (0: no
+ *   HTTP answer).
  *
  * Single flight (net->hooks->flights, when given): threads that miss the same item (cache key)
  * while one of them downloads it do not download it too. The first one downloads (3, 4) and
