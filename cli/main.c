@@ -176,6 +176,45 @@ static bool has_third_level(const char *cmd, const char *sub)
 }
 
 /*
+ * The commands with subcommands: `help CMD SUB` hands SUB to them and they refuse an unknown
+ * one. Every other command takes no second word after `help`. bench's first operand is a FILE
+ * unless it names one of its subcommands, so its subcommands are listed here.
+ */
+static const char *const bench_subcommands[] = {"registry", "registry-log", NULL};
+
+static const struct {
+    const char *name;
+    const char *const *only; /* NULL: the command checks its subcommand itself */
+} with_subcommands[] = {
+        {"sim", NULL},        {"bench", bench_subcommands},
+        {"result", NULL},     {"registry", NULL},
+        {"collateral", NULL}, {"policy", NULL},
+        {"measure", NULL},    {"tpm", NULL},
+        {"witness", NULL},
+};
+
+static bool in_list(const char *const *list, const char *word)
+{
+    for (; *list != NULL; list++) {
+        if (strcmp(*list, word) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether `help CMD SUB` may name a subcommand of CMD (CMD itself refuses an unknown one). */
+static bool takes_subcommand(const char *cmd, const char *sub)
+{
+    for (size_t i = 0; i < sizeof with_subcommands / sizeof with_subcommands[0]; i++) {
+        if (strcmp(cmd, with_subcommands[i].name) == 0) {
+            return with_subcommands[i].only == NULL || in_list(with_subcommands[i].only, sub);
+        }
+    }
+    return false;
+}
+
+/*
  * cvmattest help [COMMAND [SUB [SUBSUB]]] (argv[0] is "help", "--help" or "-h"): the same as
  * COMMAND [SUB [SUBSUB]] --help, so that it prints exactly what that prints. A third word only
  * where the command has a third level; `help help` is `help`, `help version` is
@@ -193,15 +232,19 @@ static int cmd_help(int argc, char **argv)
         cvma_cli_err("cvmattest help: 'help' has no subcommand, not '%s'\n", argv[2]);
         return 2;
     }
+    if ((fn = strcmp(argv[1], "version") == 0 ? cmd_version : find(argv[1])) == NULL) {
+        cvma_cli_err("cvmattest help: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    if (argc >= 3 && !takes_subcommand(argv[1], argv[2])) {
+        cvma_cli_err("cvmattest help: '%s' has no subcommand, not '%s'\n", argv[1], argv[2]);
+        return 2;
+    }
     if (argc > 4 || (argc == 4 && !has_third_level(argv[1], argv[2]))) {
         cvma_cli_err("cvmattest help: at most a command and a subcommand (a third word only for "
                      "registry log), not '%s'\n",
                      argv[argc > 4 && has_third_level(argv[1], argv[2]) ? 4 : 3]);
-        return 2;
-    }
-    if ((fn = strcmp(argv[1], "version") == 0 ? cmd_version : find(argv[1])) == NULL) {
-        cvma_cli_err("cvmattest help: unknown command '%s'\n", argv[1]);
-        usage(stderr);
         return 2;
     }
     char *words[5] = {NULL};

@@ -182,5 +182,15 @@ help_no registry log keygen extra
 help_no registry keygen extra
 help_no version extra
 help_no help extra
+# a second word after a command without subcommands: exit 2, the word named (docs/cli.md)
+for c in show verify bench demo host-check eventlog launch collect guest-check serve atls-server \
+    atls-client version; do
+    $CVM help $c extra >/dev/null 2>"$T/he"; r=$?
+    if [ $r -eq 2 ] && grep -q "'extra'" "$T/he"; then
+        echo "ok   help $c extra -> exit 2, names 'extra'"
+    else
+        fail "help $c extra: exit $r, want 2 naming 'extra' ($(head -n 1 "$T/he"))"
+    fi
+done
 
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
