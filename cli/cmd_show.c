@@ -157,8 +157,8 @@ int cvma_cmd_show(int argc, char **argv)
         rc = v.oom || !written ? 2 : cvma_verdict_has_error(&v) ? 1 : 0;
     } else if (kind == NULL) {
         char why[512];
-        cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
-        cvma_reject(&v, CVMA_R_PARSE_UNKNOWN_FORMAT, "%s", why);
+        enum cvma_reason code = cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
+        cvma_reject(&v, code, "%s", why);
     } else if (kind->show == NULL) {
         cvma_cli_err("cvmattest show: %s evidence is recognised but not parsed yet\n", kind->what);
         rc = 2;

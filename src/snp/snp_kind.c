@@ -1,4 +1,6 @@
 /* The SEV-SNP row of the evidence-kind table (verifier/kind.h). */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,41 @@ static bool snp_detect(const uint8_t *p, size_t len)
 
     cvma_reader_init(&r, p, len);
     return cvma_reader_u32le(&r, &version) && version >= 2 && version <= 5;
+}
+
+/*
+ * An SEV-SNP ABI ATTESTATION_REPORT of a version detect does not take (0, 1, or one newer
+ * than 5): told apart from other bytes by what every version so far shares, since a looser
+ * rule would name junk a report. Exactly the report's 0x4A0 bytes, SIGNATURE_ALGO 1 (ECDSA
+ * P-384 with SHA-384) at 0x34, and zeros where the signature leaves them: above the 48 bytes
+ * of a P-384 R (0x2D0..0x2E7) and S (0x318..0x32F) and in the reserved 0x330..0x49F.
+ */
+static bool snp_unknown_version(const uint8_t *p, size_t len, char *out, size_t out_len)
+{
+    struct cvma_reader r;
+    struct cvma_span r_high, s_high, rest;
+    uint32_t version = 0, algo = 0;
+
+    if (len != CVMA_SNP_REPORT_SIZE) {
+        return false;
+    }
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_u32le(&r, &version) || !cvma_reader_skip(&r, 0x34 - 4) ||
+        !cvma_reader_u32le(&r, &algo) || !cvma_reader_skip(&r, 0x2D0 - 0x38) ||
+        !cvma_reader_span(&r, 24, &r_high) || !cvma_reader_skip(&r, 48) ||
+        !cvma_reader_span(&r, 24, &s_high)) {
+        return false;
+    }
+    cvma_reader_rest(&r, &rest);
+    if ((version >= 2 && version <= 5) || algo != 1 || !cvma_span_is_zero(&r_high) ||
+        !cvma_span_is_zero(&s_high) || !cvma_span_is_zero(&rest)) {
+        return false;
+    }
+    snprintf(out, out_len,
+             "snp report: version %" PRIu32 " (known: 2, 3, 4, 5): an SEV-SNP attestation "
+             "report by its size and signature layout, of a version this tool does not know",
+             version);
+    return true;
 }
 
 static void snp_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
@@ -88,6 +125,7 @@ const struct cvma_kind cvma_kind_snp = {
         .cli_name = "snp",
         .what = "SEV-SNP attestation report",
         .detect = snp_detect,
+        .unknown_version = snp_unknown_version,
         .verify = snp_verify_row,
         .prepare = snp_prepare,
         .collateral_names = cvma_snp_collateral_names,

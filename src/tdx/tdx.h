@@ -32,6 +32,9 @@
 #define CVMA_TDX_CERT_PCK_CHAIN 5u
 #define CVMA_TDX_CERT_QE_REPORT 6u
 
+/* Intel's QE vendor ID (quote header, 0x0C): 939a7233f79c4ca9940a0db3957f0607. */
+extern const uint8_t cvma_tdx_intel_qe_vendor_id[16];
+
 /* An SGX REPORT body (the QE report): 384 bytes. */
 struct cvma_sgx_report {
     uint8_t raw[CVMA_SGX_REPORT_SIZE]; /* exact bytes: the PCK signature covers them */

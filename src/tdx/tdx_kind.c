@@ -1,4 +1,5 @@
 /* The Intel TDX row of the evidence-kind table (verifier/kind.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "common/reader.h"
 #include "crypto/crypto.h"
 #include "eventlog/eventlog.h"
+#include "tdx/tdx.h"
 #include "tdx/tdx_claims.h"
 #include "tdx/tdx_internal.h"
 #include "verifier/bundle.h"
@@ -24,6 +26,36 @@ static bool tdx_detect(const uint8_t *p, size_t len)
     cvma_reader_init(&r, p, len);
     return cvma_reader_u16le(&r, &ver) && cvma_reader_u16le(&r, &att_key_type) &&
            cvma_reader_u32le(&r, &tee) && (ver == 4 || ver == 5) && tee == 0x81;
+}
+
+/*
+ * An Intel DCAP quote of a version detect does not take (not 4 or 5), told apart from other
+ * bytes by the header fields the TDX versions share: attestation key type 2 (ECDSA P-256) at
+ * 0x02, TEE type 0x81 (TDX) at 0x04 and Intel's QE vendor ID at 0x0C. (Version 3 quotes are
+ * SGX: cvma_kind_explain_unknown names them so before asking this.)
+ */
+static bool tdx_unknown_version(const uint8_t *p, size_t len, char *out, size_t out_len)
+{
+    struct cvma_reader r;
+    uint16_t ver = 0, att_key_type = 0;
+    uint32_t tee = 0;
+    struct cvma_span vendor;
+
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_u16le(&r, &ver) || !cvma_reader_u16le(&r, &att_key_type) ||
+        !cvma_reader_u32le(&r, &tee) || !cvma_reader_skip(&r, 4) ||
+        !cvma_reader_span(&r, sizeof cvma_tdx_intel_qe_vendor_id, &vendor)) {
+        return false;
+    }
+    if (ver == 4 || ver == 5 || att_key_type != CVMA_TDX_ATT_KEY_P256 || tee != CVMA_TDX_TEE_TYPE ||
+        memcmp(vendor.p, cvma_tdx_intel_qe_vendor_id, sizeof cvma_tdx_intel_qe_vendor_id) != 0) {
+        return false;
+    }
+    snprintf(out, out_len,
+             "tdx quote: version %u at 0x00 (known: 4, 5): a TDX quote by its attestation key "
+             "type, TEE type and QE vendor ID, of a version this tool does not know",
+             (unsigned)ver);
+    return true;
 }
 
 static void tdx_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
@@ -132,6 +164,7 @@ const struct cvma_kind cvma_kind_tdx = {
         .cli_name = "tdx",
         .what = "TDX quote",
         .detect = tdx_detect,
+        .unknown_version = tdx_unknown_version,
         .verify = tdx_verify_row,
         .prepare = tdx_prepare,
         .collateral_names = cvma_tdx_collateral_names,

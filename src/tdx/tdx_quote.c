@@ -17,9 +17,9 @@
 #include "common/reader.h"
 #include "tdx/tdx.h"
 
-/* Intel's QE vendor ID (quote header). */
-static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
-                                               0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
+/* see tdx/tdx.h */
+const uint8_t cvma_tdx_intel_qe_vendor_id[16] = {0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
+                                                 0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
 
 /* Fixed part of the signature data: signature, attestation key, cert data type and size. */
 #define SIG_FIXED_SIZE (64u + 64u + 2u + 4u)
@@ -305,7 +305,8 @@ enum cvma_status cvma_tdx_quote_parse(const uint8_t *p, size_t len,
                            "TDX%s)",
                            q->tee_type, q->tee_type == 0 ? "; 0 is SGX" : "");
     }
-    if (memcmp(q->qe_vendor_id, intel_qe_vendor_id, sizeof intel_qe_vendor_id) != 0) {
+    if (memcmp(q->qe_vendor_id, cvma_tdx_intel_qe_vendor_id, sizeof cvma_tdx_intel_qe_vendor_id) !=
+        0) {
         char got[2 * sizeof q->qe_vendor_id + 1];
         cvma_hex_encode(q->qe_vendor_id, sizeof q->qe_vendor_id, got, sizeof got);
         return cvma_reject(v, CVMA_R_PARSE_TDX_QE_VENDOR,

@@ -22,6 +22,15 @@ struct cvma_kind {
     bool (*detect)(const uint8_t *p, size_t len);
 
     /*
+     * For bytes detect refused: true when they are this kind's evidence all the same, of a
+     * version the kind does not know, with a sentence saying so written into out (the detail
+     * of PARSE_UNKNOWN_VERSION). The rule reads only fields every version shares and asks more
+     * of them than detect does, so that other bytes stay PARSE_UNKNOWN_FORMAT. Nothing is
+     * verified either way. NULL for a kind without versions to tell apart.
+     */
+    bool (*unknown_version)(const uint8_t *p, size_t len, char *out, size_t out_len);
+
+    /*
      * Full verification of the evidence bytes with opts (trust roots, collateral source,
      * chain cache, time, expectations). prepared is what prepare returned for this evidence
      * (may be NULL). Fills res: reasons, checks, claims, platform, trust anchor, undecided.
@@ -78,11 +87,13 @@ const struct cvma_kind *cvma_kind_by_name(const char *name);
 /* The first row whose detect accepts the bytes, or NULL. */
 const struct cvma_kind *cvma_kind_detect(const uint8_t *p, size_t len);
 /*
- * For bytes no row accepts: a sentence naming what they look like when it is something
- * known but not evidence this tool verifies ("this is an X.509 certificate", "SGX quotes are
- * not supported"), else a generic one. Written into out.
+ * For bytes no row accepts: the reason to refuse them with and a sentence, written into out.
+ * PARSE_UNKNOWN_VERSION when a row's unknown_version recognises them (an SEV-SNP report or a
+ * TDX quote of a version this tool does not know); else PARSE_UNKNOWN_FORMAT, with what they
+ * look like when it is something known but not evidence this tool verifies ("this is an X.509
+ * certificate", "SGX quotes are not supported"), or a generic sentence.
  */
-void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t out_len);
+enum cvma_reason cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t out_len);
 
 /* The rows (defined beside each kind's own code). */
 extern const struct cvma_kind cvma_kind_snp;

@@ -47,7 +47,7 @@ const struct cvma_kind *cvma_kind_detect(const uint8_t *p, size_t len)
     return NULL;
 }
 
-void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t out_len)
+enum cvma_reason cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t out_len)
 {
     struct cvma_reader r;
 
@@ -58,15 +58,15 @@ void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t o
         snprintf(out, out_len,
                  "this is an X.509 certificate (PEM), not evidence: a certificate is collateral "
                  "(--collateral DIR, docs/collateral.md)");
-        return;
+        return CVMA_R_PARSE_UNKNOWN_FORMAT;
     }
     if (cvma_reader_starts_with(&r, "-----BEGIN X509 CRL-----")) {
         snprintf(out, out_len, "this is a CRL (PEM), not evidence: it is collateral");
-        return;
+        return CVMA_R_PARSE_UNKNOWN_FORMAT;
     }
     if (cvma_reader_starts_with(&r, "-----BEGIN")) {
         snprintf(out, out_len, "this is a PEM file (a key or certificate?), not evidence");
-        return;
+        return CVMA_R_PARSE_UNKNOWN_FORMAT;
     }
     /* DER SEQUENCE with a two-byte length, then a SEQUENCE (tbsCertificate / tbsCertList). */
     uint8_t tag = 0, len_form = 0, inner_tag = 0, inner_len_form = 0;
@@ -79,7 +79,7 @@ void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t o
         snprintf(out, out_len,
                  "this looks like a DER X.509 certificate or CRL, not evidence: it is "
                  "collateral (--collateral DIR)");
-        return;
+        return CVMA_R_PARSE_UNKNOWN_FORMAT;
     }
     /* Intel DCAP quote header with TEE type 0 (SGX): version 3 (always SGX) or 4/5. */
     uint16_t ver = 0, key = 0;
@@ -91,10 +91,18 @@ void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t o
                  "this is an Intel SGX quote (version %u, TEE type 0): SGX quotes are not "
                  "supported, only TDX quotes (TEE type 0x81)",
                  (unsigned)ver);
-        return;
+        return CVMA_R_PARSE_UNKNOWN_FORMAT;
+    }
+    /* (after the SGX rule: a version 3 quote is SGX, whatever its other fields say) */
+    for (size_t i = 0; cvma_kinds[i] != NULL; i++) {
+        if (cvma_kinds[i]->unknown_version != NULL &&
+            cvma_kinds[i]->unknown_version(p, len, out, out_len)) {
+            return CVMA_R_PARSE_UNKNOWN_VERSION;
+        }
     }
     snprintf(out, out_len,
              "%zu bytes that are neither an SEV-SNP report, a TDX quote nor a TPM quote (a "
              "bundle names its kind; verify --tee says which)",
              len);
+    return CVMA_R_PARSE_UNKNOWN_FORMAT;
 }

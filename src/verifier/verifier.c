@@ -632,8 +632,8 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
         char why[512];
         cvma_result_init(res, "unknown", o.at);
         res->verdict.checks_required = CVMA_CHECK_PARSE;
-        cvma_kind_explain_unknown(bytes.p, bytes.len, why, sizeof why);
-        cvma_reject(&res->verdict, CVMA_R_PARSE_UNKNOWN_FORMAT, "%s", why);
+        enum cvma_reason code = cvma_kind_explain_unknown(bytes.p, bytes.len, why, sizeof why);
+        cvma_reject(&res->verdict, code, "%s", why);
     } else {
         const void *prepared = v->no_cache ? NULL : cvma_evidence_prepared(ev, k, &o);
         cvma_result_init(res, k->name, o.at);

@@ -98,6 +98,16 @@ $CVM verify "$T/junk.bin" --json >"$T/junk.json"; check "unknown format" 1 $?
 has "$T/junk.json" PARSE_UNKNOWN_FORMAT
 $CVM verify "$T/rand.bin" --tee snp --json >"$T/rand.json"; check "random bytes as snp" 1 $?
 has "$T/rand.json" '"PARSE_'
+# A report of an unknown version is named as one without --tee, as with it (docs/reasons.md)
+{ printf '\006\000\000\000'; tail -c +5 "$T/s/report.bin"; } >"$T/v6.bin"
+$CVM verify "$T/v6.bin" --offline --json >"$T/v6.json"; check "report version 6" 1 $?
+has "$T/v6.json" '"code": "PARSE_UNKNOWN_VERSION"'
+has "$T/v6.json" "snp report: version 6 (known: 2, 3, 4, 5)"
+$CVM show "$T/v6.bin" >/dev/null 2>"$T/v6.err"; check "show report version 6" 1 $?
+has "$T/v6.err" "error PARSE_UNKNOWN_VERSION: snp report: version 6"
+{ cat "$T/v6.bin"; printf '\001'; } >"$T/v6long.bin"
+$CVM verify "$T/v6long.bin" --offline --json >"$T/v6long.json"; check "not a report's size" 1 $?
+has "$T/v6long.json" '"code": "PARSE_UNKNOWN_FORMAT"'
 
 # Trailing data: zeros are a note, other bytes refused unless allowed.
 cat "$T/s/report.bin" >"$T/t.bin"; printf 'AZURE-HCL' >>"$T/t.bin"

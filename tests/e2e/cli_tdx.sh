@@ -27,6 +27,12 @@ for n in 0 1 2; do has "$T/rl.txt" "^rtmr$n:        [0-9a-f]\{96\}$"; done
 has "$T/rl.txt" "^rtmr3:        0\{96\}$"
 has "$T/rl.txt" "error   TDX_TCB_RELAUNCH_ADVISED: TCB status TDRelaunchAdvised"
 
+# A quote of an unknown version is named as one without --tee, as with it (docs/reasons.md)
+{ printf '\006\000'; tail -c +3 "$T/rl/quote.bin"; } >"$T/q6.bin"
+$CVM verify "$T/q6.bin" --offline --json >"$T/q6.json"; check "quote version 6" 1 $?
+has "$T/q6.json" '"code": "PARSE_UNKNOWN_VERSION"'
+has "$T/q6.json" "tdx quote: version 6 at 0x00 (known: 4, 5)"
+
 printf '{"tdx": {"accepted_tcb_statuses": ["UpToDate", "TDRelaunchAdvised"]}}\n' >"$T/accept.json"
 verify "$T/rl" --policy "$T/accept.json" --json >"$T/rl-ok.json"; check "relaunch accepted by policy" 0 $?
 has "$T/rl-ok.json" '"status": "warning"'

@@ -436,6 +436,53 @@ static void test_library_certificate_and_sgx_quote_are_named(void **state)
     cvma_verifier_free(v);
 }
 
+/* Writes path's bytes with version (u32 for a report, u16 for a quote) at offset 0 to out and
+ * verifies them without a kind: the first reason's code. */
+static char *verify_version(struct cvma_verifier *v, const char *path, const char *out,
+                            uint32_t version, size_t width)
+{
+    struct cvma_buf b;
+    tu_read(path, &b);
+    for (size_t i = 0; i < width; i++) {
+        b.p[i] = (uint8_t)(version >> (8 * i));
+    }
+    tu_write(out, b.p, b.len);
+    cvma_buf_free(&b);
+    struct cvma_result *res = tu_verify_path(v, out);
+    assert_int_equal(cvma_result_exit_code(res), 1);
+    char *got = strdup(cvma_result_reason_code(res, 0));
+    cvma_result_free(res);
+    return got;
+}
+
+/* An SEV-SNP report or TDX quote of an unknown version is named as that without --tee, as
+ * with it (docs/reasons.md): PARSE_UNKNOWN_VERSION, not PARSE_UNKNOWN_FORMAT. */
+static void test_library_unknown_versions_are_named(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    char *q = tu_path(f->tdx, "quote.bin");
+    char *out = tu_path(f->dir, "version.bin");
+    static const struct {
+        uint32_t version;
+        bool snp;
+        const char *want;
+    } cases[] = {
+            {6, true, "PARSE_UNKNOWN_VERSION"},  {1, true, "PARSE_UNKNOWN_VERSION"},
+            {0, true, "PARSE_UNKNOWN_VERSION"},  {6, false, "PARSE_UNKNOWN_VERSION"},
+            {2, false, "PARSE_UNKNOWN_VERSION"}, {0, false, "PARSE_UNKNOWN_VERSION"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = verify_version(v, cases[i].snp ? f->report : q, out, cases[i].version,
+                                   cases[i].snp ? 4 : 2);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+    }
+    free(out);
+    free(q);
+    cvma_verifier_free(v);
+}
+
 static void test_library_configuration_errors_are_named(void **state)
 {
     struct fx *f = *state;
@@ -1270,6 +1317,49 @@ static void test_library_kind_detection_at_header_boundaries(void **state)
     assert_non_null(strstr(why, "PEM file"));
     cvma_kind_explain_unknown((const uint8_t *)crl, 13, why, sizeof why); /* "-----BEGI" */
     assert_non_null(strstr(why, "neither"));
+
+    /* An unknown version is named only where the rest is the kind's: SEV-SNP exactly 0x4A0
+     * bytes with signature algorithm 1 and zeros above R and S and after them; a quote header
+     * with key type 2, TEE type 0x81 and Intel's QE vendor ID (up to 0x1C). */
+    static uint8_t rep[0x4A0];
+    memset(rep, 0, sizeof rep);
+    rep[0] = 6;
+    rep[0x34] = 1;
+    memset(rep + 0x2A0, 0x11, 48);
+    memset(rep + 0x2E8, 0x22, 48);
+    assert_null(cvma_kind_detect(rep, sizeof rep));
+    assert_int_equal(cvma_kind_explain_unknown(rep, sizeof rep, why, sizeof why),
+                     CVMA_R_PARSE_UNKNOWN_VERSION);
+    assert_non_null(strstr(why, "version 6 (known: 2, 3, 4, 5)"));
+    assert_int_equal(cvma_kind_explain_unknown(rep, sizeof rep - 1, why, sizeof why),
+                     CVMA_R_PARSE_UNKNOWN_FORMAT);
+    static const size_t snp_landmarks[] = {0x00, 0x34, 0x2D0, 0x2E7, 0x318, 0x32F, 0x330, 0x49F};
+    for (size_t i = 0; i < sizeof snp_landmarks / sizeof snp_landmarks[0]; i++) {
+        uint8_t keep = rep[snp_landmarks[i]];
+        rep[snp_landmarks[i]] = snp_landmarks[i] == 0 ? 3 : (uint8_t)(keep ^ 2); /* 3: known */
+        assert_int_equal(cvma_kind_explain_unknown(rep, sizeof rep, why, sizeof why),
+                         CVMA_R_PARSE_UNKNOWN_FORMAT);
+        rep[snp_landmarks[i]] = keep;
+    }
+    static uint8_t hdr[0x1C] = {6,    0,    2,    0,    0x81, 0,    0,    0,    0,    0,
+                                0,    0,    0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
+                                0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
+    assert_int_equal(cvma_kind_explain_unknown(hdr, sizeof hdr, why, sizeof why),
+                     CVMA_R_PARSE_UNKNOWN_VERSION);
+    assert_non_null(strstr(why, "version 6 at 0x00 (known: 4, 5)"));
+    assert_int_equal(cvma_kind_explain_unknown(hdr, sizeof hdr - 1, why, sizeof why),
+                     CVMA_R_PARSE_UNKNOWN_FORMAT);
+    static const size_t tdx_landmarks[] = {0x02, 0x04, 0x0C, 0x1B};
+    for (size_t i = 0; i < sizeof tdx_landmarks / sizeof tdx_landmarks[0]; i++) {
+        hdr[tdx_landmarks[i]] ^= 1;
+        assert_int_equal(cvma_kind_explain_unknown(hdr, sizeof hdr, why, sizeof why),
+                         CVMA_R_PARSE_UNKNOWN_FORMAT);
+        hdr[tdx_landmarks[i]] ^= 1;
+    }
+    hdr[0] = 3; /* version 3 is SGX whatever the rest says */
+    assert_int_equal(cvma_kind_explain_unknown(hdr, sizeof hdr, why, sizeof why),
+                     CVMA_R_PARSE_UNKNOWN_FORMAT);
+    assert_non_null(strstr(why, "SGX"));
 }
 
 /* A verification leaves the thread's OpenSSL error queue empty, whatever the evidence made
@@ -1386,6 +1476,7 @@ int main(void)
             cmocka_unit_test(test_library_malformed_bundles_and_inputs_are_usage_errors),
             cmocka_unit_test(test_library_0x_prefix_is_for_hex_only),
             cmocka_unit_test(test_library_certificate_and_sgx_quote_are_named),
+            cmocka_unit_test(test_library_unknown_versions_are_named),
             cmocka_unit_test(test_library_configuration_errors_are_named),
             cmocka_unit_test(
                     test_library_request_and_evidence_values_out_of_range_are_usage_errors),
