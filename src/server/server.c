@@ -1022,6 +1022,15 @@ static bool parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *
     return true;
 }
 
+/* The port of an address parse_listen made (0: the system picks one). */
+static uint16_t listen_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6) {
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    }
+    return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cfg, char *err,
                     size_t err_len)
 {
@@ -1183,10 +1192,12 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s.cfg.threads, NULL},
             {MHD_OPTION_END, 0, NULL},
     };
-    /* The logger first: libmicrohttpd uses its own for what it logs before seeing it. */
+    /* The logger first: libmicrohttpd uses its own for what it logs before seeing it. The port
+     * is the one MHD_OPTION_SOCK_ADDR binds, given again because libmicrohttpd names that
+     * argument, not the address's, when the bind fails ("Failed to bind to port N"). */
     d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY,
+            flags, listen_port(&ss), NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER,
+            log_mhd, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY,
             s.cfg.threads > 1 ? pool_opts : &pool_opts[1], MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)s.cfg.timeout, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_NOTIFY_CONNECTION,
@@ -1208,8 +1219,12 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     (void)sl;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = di != NULL ? di->port : 0;
-    fprintf(stderr, "cvmattest serve: listening on %s://%s (port %u), %u threads%s\n",
-            cert_s != NULL ? "https" : "http", s.cfg.listen, port, s.cfg.threads,
+    /* The URL with the port bound, which for --listen HOST:0 the system chose. */
+    const char *colon = strrchr(s.cfg.listen, ':');
+    int hlen = colon != NULL ? (int)(colon - s.cfg.listen) : 0;
+    fprintf(stderr, "cvmattest serve: listening on %s://%.*s:%u (port %u), %u threads%s\n",
+            cert_s != NULL ? "https" : "http", hlen > 0 ? hlen : 7,
+            hlen > 0 ? s.cfg.listen : "0.0.0.0", port, port, s.cfg.threads,
             s.cfg.redis_url != NULL ? ", spent nonces in redis" : "");
     if (s.cfg.port_file != NULL) {
         char pb[16];

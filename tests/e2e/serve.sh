@@ -52,6 +52,18 @@ start A $COMMON --policy "$T/any.json" --named-policy tdx-only="$T/tdx-only.json
     --named-policy debug-ok="$T/debug-ok.json" --max-body 65536
 A=http://127.0.0.1:$PORT
 ALOG=$T/A.log
+# --listen 127.0.0.1:0: the URL logged carries the port bound, the one in --port-file
+grep -q "^cvmattest serve: listening on http://127.0.0.1:$PORT (port $PORT), " "$ALOG" &&
+    ok "--listen HOST:0: the URL logged has the port bound" || fail "listening line: $(grep listening "$ALOG")"
+# a port another process holds: the refusal names that port, never the 0 of a picked one
+. "$(dirname "$0")/lib/ports.sh"
+hold_port "$T/held"
+timeout 10 $CVM serve $COMMON --listen "127.0.0.1:$HELD" 2>"$T/bind.err"
+eq "serve on a port held elsewhere exits 2" 2 $?
+release_port
+grep -q "port $HELD: Address already in use" "$T/bind.err" && ! grep -q "port 0" "$T/bind.err" &&
+    grep -q "cannot listen on 127.0.0.1:$HELD" "$T/bind.err" &&
+    ok "a port held elsewhere: the messages name it" || fail "bind failure: $(cat "$T/bind.err")"
 
 # --- $CVM serve usage ---
 $CVM serve --help >/dev/null; eq "serve --help exits 0" 0 $?
