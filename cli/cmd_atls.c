@@ -508,7 +508,7 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         int b = snprintf(qp, sizeof qp, "%s/quote.bin", o->sim.dirs[i]);
         if (a < 0 || (size_t)a >= sizeof rp || b < 0 || (size_t)b >= sizeof qp ||
             (access(rp, R_OK) != 0 && access(qp, R_OK) != 0)) {
-            cvma_cli_err("cvmattest %s: --sim %s: no readable report.bin or quote.bin there "
+            cvma_cli_err("cvmattest %s: --sim '%s': no readable report.bin or quote.bin there "
                          "(cvmattest sim snp|tdx --keep-keys --out DIR makes them)\n",
                          cmd, o->sim.dirs[i]);
             return 2;

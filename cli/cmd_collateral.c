@@ -93,7 +93,7 @@ static bool write_one(const char *dir, const char *name, const uint8_t *p, size_
         size_t n = strlen(written);
         snprintf(written + n, sizeof written - n, "%s%s", n > 0 ? " " : "", name);
     } else {
-        cvma_cli_err("cvmattest collateral fetch: cannot write %s/%s\n", dir, name);
+        cvma_cli_err("cvmattest collateral fetch: cannot write '%s/%s'\n", dir, name);
     }
     free(path);
     return ok;

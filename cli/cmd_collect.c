@@ -206,7 +206,7 @@ int cvma_cmd_collect(int argc, char **argv)
     }
     if (rst != CVMA_OK) {
         /* Raw bytes first: a collection whose bytes could not be kept makes no bundle. */
-        cvma_cli_err("cvmattest collect: cannot write the raw bytes to %s%s\n", raw_dir,
+        cvma_cli_err("cvmattest collect: cannot write the raw bytes to '%s'%s\n", raw_dir,
                      st == CVMA_OK ? ": no bundle written" : "");
         if (st == CVMA_OK) {
             rc = cvma_status_exit_code(rst);
@@ -216,7 +216,7 @@ int cvma_cmd_collect(int argc, char **argv)
     if (st != CVMA_OK) {
         cvma_cli_err("cvmattest collect: %s\n", err);
         if (c.evidence.len > 0 || c.tdreport.len > 0) {
-            cvma_cli_err("cvmattest collect: raw bytes kept in %s\n", raw_dir);
+            cvma_cli_err("cvmattest collect: raw bytes kept in '%s'\n", raw_dir);
         }
         rc = cvma_status_exit_code(st);
         goto out;
@@ -224,12 +224,12 @@ int cvma_cmd_collect(int argc, char **argv)
     for (size_t i = 0; i < c.certs.n; i++) {
         if (c.certs.e[i].bundle_name == NULL) {
             cvma_cli_err("cvmattest collect: certificate table entry %s is not one this version "
-                         "knows: kept as %s/cert-%s.bin, not in the bundle\n",
+                         "knows: kept as '%s/cert-%s.bin', not in the bundle\n",
                          c.certs.e[i].guid_str, raw_dir, c.certs.e[i].guid_str);
         }
     }
     if ((st = cvma_collected_write_bundle(&c, want_tpm ? &tpm : NULL, out)) != CVMA_OK) {
-        cvma_cli_err("cvmattest collect: cannot write %s\n", out);
+        cvma_cli_err("cvmattest collect: cannot write '%s'\n", out);
         rc = cvma_status_exit_code(st);
         goto out;
     }
@@ -276,7 +276,7 @@ out:
     if (collecting && rc != 0 && is_bundle_file(out) && unlink(out) == 0) {
         /* An earlier run's bundle at --out is not this collection's: never left beside the
          * raw bytes of one that failed. */
-        cvma_cli_err("cvmattest collect: removed the earlier %s: it is not this collection's\n",
+        cvma_cli_err("cvmattest collect: removed the earlier '%s': it is not this collection's\n",
                      out);
     }
     cvma_collected_free(&c);

@@ -453,7 +453,7 @@ out:
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", d.dir);
         if (system(cmd) != 0) {
-            cvma_cli_err("cvmattest demo: could not remove %s\n", d.dir);
+            cvma_cli_err("cvmattest demo: could not remove '%s'\n", d.dir);
         }
     }
     free(kout);

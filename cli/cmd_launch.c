@@ -460,11 +460,11 @@ static bool sha256_path(const char *path, uint8_t out[32], char *err, size_t err
     }
     if (errno == EFBIG) {
         cvma_errf(err, err_len,
-                  "%s is larger than 4 GiB: QEMU loads a kernel and an initrd "
+                  "'%s' is larger than 4 GiB: QEMU loads a kernel and an initrd "
                   "below 4 GiB",
                   path);
     } else {
-        cvma_errf(err, err_len, "cannot read %s: %s", path, cvma_file_read_strerror(errno));
+        cvma_errf(err, err_len, "cannot read '%s': %s", path, cvma_file_read_strerror(errno));
     }
     return false;
 }
@@ -495,7 +495,7 @@ static bool igvm_file(const char *path, char *err, size_t err_len)
         close(fd);
     }
     if (e != 0) {
-        cvma_errf(err, err_len, "cannot read %s: %s", path, cvma_file_read_strerror(e));
+        cvma_errf(err, err_len, "cannot read '%s': %s", path, cvma_file_read_strerror(e));
         return false;
     }
     char why[256];
@@ -549,7 +549,7 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
     /* A regular file only: QEMU opens the firmware again itself, and a FIFO is refused here,
      * not waited on. */
     if (cvma_file_read_regular(o->ovmf, FW_MAX, &fw) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read %s: %s", o->ovmf,
+        cvma_errf(err, err_len, "cannot read '%s': %s", o->ovmf,
                   cvma_file_read_why(errno, FW_MAX, why, sizeof why));
         return false;
     }

@@ -109,11 +109,11 @@ static bool sha256_boot_file(const char *path, uint8_t out[32])
         return true;
     }
     if (errno == EFBIG) {
-        cvma_cli_err("cvmattest measure snp: %s is larger than 4 GiB: QEMU loads a kernel and "
+        cvma_cli_err("cvmattest measure snp: '%s' is larger than 4 GiB: QEMU loads a kernel and "
                      "an initrd below 4 GiB\n",
                      path);
     } else {
-        cvma_cli_err("cvmattest measure snp: cannot read %s: %s\n", path, strerror(errno));
+        cvma_cli_err("cvmattest measure snp: cannot read '%s': %s\n", path, strerror(errno));
     }
     return false;
 }
@@ -123,11 +123,11 @@ static bool sha256_boot_file(const char *path, uint8_t out[32])
 static void read_failed(const char *tee, const char *path, size_t max)
 {
     if (errno == EFBIG) {
-        cvma_cli_err("cvmattest measure %s: cannot read %s: larger than %zu MiB, the most read "
+        cvma_cli_err("cvmattest measure %s: cannot read '%s': larger than %zu MiB, the most read "
                      "from it\n",
                      tee, path, max >> 20);
     } else {
-        cvma_cli_err("cvmattest measure %s: cannot read %s: %s\n", tee, path,
+        cvma_cli_err("cvmattest measure %s: cannot read '%s': %s\n", tee, path,
                      cvma_file_read_strerror(errno));
     }
 }
@@ -308,7 +308,7 @@ static int emit(const char *tee, const char *field, const uint8_t value[48], jso
     int rc = written ? EXIT_OK : EXIT_USAGE; /* a value not written whole is no value */
     if (written && policy != NULL) {
         if (cvma_file_write_atomic(o->policy_out, (const uint8_t *)policy, policy_len) != CVMA_OK) {
-            cvma_cli_err("cvmattest measure: cannot write %s: %s\n", o->policy_out,
+            cvma_cli_err("cvmattest measure: cannot write '%s': %s\n", o->policy_out,
                          strerror(errno));
             rc = EXIT_USAGE;
         } else if (warning != NULL) {
@@ -573,7 +573,7 @@ static int measure_tdx(const struct mopts *o)
         if (o->initrd != NULL && initrd.len == 0) {
             /* OVMF measures no initrd and appends no "initrd=" for an empty one, while QEMU
              * still patches the kernel's header: neither model here; refused, not guessed */
-            cvma_cli_err("cvmattest measure tdx: --initrd %s is empty: leave --initrd out for a "
+            cvma_cli_err("cvmattest measure tdx: --initrd '%s' is empty: leave --initrd out for a "
                          "guest without one\n",
                          o->initrd);
             goto out;
@@ -584,7 +584,7 @@ static int measure_tdx(const struct mopts *o)
         rin.initrd_len = initrd.len;
         rin.append = o->append;
         if (!cvma_measure_tdx_rtmr(&rin, &rout, err, sizeof err)) {
-            cvma_cli_err("cvmattest measure tdx: %s: %s\n", o->kernel, err);
+            cvma_cli_err("cvmattest measure tdx: '%s': %s\n", o->kernel, err);
             goto out;
         }
     }
@@ -594,8 +594,8 @@ static int measure_tdx(const struct mopts *o)
             snprintf(path, sizeof path, "%s/%s", o->acpi_tables, acpi_names[i]);
             if (cvma_file_read(path, KERNEL_MAX, &acpi[i]) != CVMA_OK) {
                 char why[96];
-                cvma_cli_err("cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s): %s\n", path,
-                             i == 0 ? "" : "acpi/", acpi_names[i],
+                cvma_cli_err("cvmattest measure tdx: cannot read '%s' (QEMU's etc/%s%s): %s\n",
+                             path, i == 0 ? "" : "acpi/", acpi_names[i],
                              cvma_file_read_why(errno, KERNEL_MAX, why, sizeof why));
                 goto out;
             }

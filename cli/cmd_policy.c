@@ -159,7 +159,7 @@ static int policy_import(int argc, char **argv)
         return cvma_cli_read_error("policy import", NULL, file, CVMA_POLICY_MAX_BYTES, errno);
     }
     if (cvma_policy_import_cocos(in.p, in.len, &pol, &dropped, err, sizeof err) != CVMA_OK) {
-        cvma_cli_err("cvmattest policy import: %s: %s\n", file, err);
+        cvma_cli_err("cvmattest policy import: '%s': %s\n", file, err);
         goto out;
     }
     if ((text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {

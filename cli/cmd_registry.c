@@ -66,15 +66,15 @@ bool cvma_regcli_write_key_pair(const char *cmd, const char *kpath, const void *
 {
     int ce = cvma_file_create_exclusive(kpath, key, key_len, 0600);
     if (ce != 0) {
-        cvma_cli_err("cvmattest %s: cannot create %s: %s%s\n", cmd, kpath, strerror(ce),
+        cvma_cli_err("cvmattest %s: cannot create '%s': %s%s\n", cmd, kpath, strerror(ce),
                      ce == EEXIST ? " (a key is never overwritten)" : "");
         return false;
     }
     if (cvma_file_write_atomic(ppath, pub, pub_len) != CVMA_OK) {
         int e = errno;
         bool gone = unlink(kpath) == 0;
-        cvma_cli_err("cvmattest %s: cannot write %s: %s; %s %s\n", cmd, ppath, strerror(e), kpath,
-                     gone ? "removed again" : "could not be removed");
+        cvma_cli_err("cvmattest %s: cannot write '%s': %s; '%s' %s\n", cmd, ppath, strerror(e),
+                     kpath, gone ? "removed again" : "could not be removed");
         return false;
     }
     return true;
@@ -102,14 +102,14 @@ EVP_PKEY *cvma_regcli_load_key(const char *cmd, const char *path, bool private_k
                                       : cvma_file_read(path, KEY_FILE_MAX, &b);
     if (st != CVMA_OK) {
         char why[96];
-        cvma_cli_err("cvmattest registry %s: cannot read %s: %s\n", cmd, path,
+        cvma_cli_err("cvmattest registry %s: cannot read '%s': %s\n", cmd, path,
                      cvma_file_read_why(errno, KEY_FILE_MAX, why, sizeof why));
         return NULL;
     }
     k = cvma_jws_key_from_pem(b.p, b.len, private_key);
     cvma_buf_free_secret(&b);
     if (k == NULL) {
-        cvma_cli_err("cvmattest registry %s: %s is not an unencrypted PEM %s key on P-256 or "
+        cvma_cli_err("cvmattest registry %s: '%s' is not an unencrypted PEM %s key on P-256 or "
                      "P-384\n",
                      cmd, path, private_key ? "private" : "public");
     }
@@ -123,7 +123,7 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
     enum cvma_status st;
     cvma_reg_entries_init(e);
     if (cvma_file_read(path, CVMA_REG_ENTRIES_FILE_MAX, &b) != CVMA_OK) {
-        cvma_cli_err("cvmattest registry %s: cannot read entries file %s\n", cmd, path);
+        cvma_cli_err("cvmattest registry %s: cannot read entries file '%s'\n", cmd, path);
         return EXIT_USAGE;
     }
     st = cvma_reg_entries_parse((const char *)b.p, b.len, path, e, err, sizeof err);
@@ -138,7 +138,7 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
         return EXIT_USAGE;
     }
     if (e->n == 0) {
-        cvma_cli_err("cvmattest registry %s: %s lists no platform\n", cmd, path);
+        cvma_cli_err("cvmattest registry %s: '%s' lists no platform\n", cmd, path);
         cvma_reg_entries_cleanup(e);
         return EXIT_USAGE;
     }

@@ -36,11 +36,11 @@ static int proofs_dir_ready(const char *dir, const struct cvma_reg_entries *e)
 {
     struct stat sb;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        cvma_cli_err("cvmattest registry build: cannot create %s: %s\n", dir, strerror(errno));
+        cvma_cli_err("cvmattest registry build: cannot create '%s': %s\n", dir, strerror(errno));
         return EXIT_USAGE;
     }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        cvma_cli_err("cvmattest registry build: %s is not a directory\n", dir);
+        cvma_cli_err("cvmattest registry build: '%s' is not a directory\n", dir);
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < e->n; i++) {
@@ -78,8 +78,8 @@ static int write_proofs(const char *dir, const char *provider, const struct cvma
             ok = cvma_file_write_atomic_nosync(path, (const uint8_t *)s, n + 1, 0644) == CVMA_OK;
         }
         if (!ok) {
-            cvma_cli_err("cvmattest registry build: cannot write proof %s: %s\n", path ? path : id,
-                         strerror(errno));
+            cvma_cli_err("cvmattest registry build: cannot write proof '%s': %s\n",
+                         path ? path : id, strerror(errno));
         }
         free(s);
         free(path);
@@ -241,7 +241,7 @@ int cvma_regcli_build(int argc, char **argv)
         }
         free(line);
         if (!ok) {
-            cvma_cli_err("cvmattest registry build: cannot write %s: %s\n", out, strerror(errno));
+            cvma_cli_err("cvmattest registry build: cannot write '%s': %s\n", out, strerror(errno));
             goto out;
         }
     }

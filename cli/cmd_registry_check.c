@@ -100,7 +100,7 @@ int cvma_regcli_check(int argc, char **argv)
     }
     if (cvma_file_read(file, CVMA_REG_FILE_MAX, &b) != CVMA_OK) {
         char why[96];
-        cvma_cli_err("cvmattest registry check: cannot read %s: %s\n", file,
+        cvma_cli_err("cvmattest registry check: cannot read '%s': %s\n", file,
                      cvma_file_read_why(errno, CVMA_REG_FILE_MAX, why, sizeof why));
         goto out;
     }

@@ -204,7 +204,7 @@ int cvma_reglog_append(int argc, char **argv)
         goto out;
     }
     if (cvma_file_read(file, CVMA_REG_FILE_MAX, &reg) != CVMA_OK) {
-        cvma_cli_err("cvmattest registry log append: cannot read %s\n", file);
+        cvma_cli_err("cvmattest registry log append: cannot read '%s'\n", file);
         goto out;
     }
     rc = EXIT_REJECTED;
@@ -216,7 +216,7 @@ int cvma_reglog_append(int argc, char **argv)
         goto out;
     }
     if (!cvma_tlog_reg_peek(reg.p, reg.len, &info, err, sizeof err)) {
-        cvma_cli_err("cvmattest registry log append: %s is not a registry: %s\n", file, err);
+        cvma_cli_err("cvmattest registry log append: '%s' is not a registry: %s\n", file, err);
         goto out;
     }
     {
@@ -228,7 +228,7 @@ int cvma_reglog_append(int argc, char **argv)
         st = cvma_registry_verify(reg.p, reg.len, file, &prov, 1, &r, &v);
         cvma_registry_cleanup(&r);
         if (st != CVMA_OK) {
-            cvma_cli_err("cvmattest registry log append: %s: %s: %s\n", file,
+            cvma_cli_err("cvmattest registry log append: '%s': %s: %s\n", file,
                          v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
                          v.n_reasons > 0 ? v.reasons[0].detail : "");
             cvma_verdict_cleanup(&v);
@@ -259,7 +259,7 @@ int cvma_reglog_append(int argc, char **argv)
             goto out;
         }
         if (strcmp(last.provider, info.provider) != 0) {
-            cvma_cli_err("cvmattest registry log append: %s is signed for provider '%s', the log "
+            cvma_cli_err("cvmattest registry log append: '%s' is signed for provider '%s', the log "
                          "holds provider '%s'\n",
                          file, info.provider, last.provider);
             goto out;
@@ -285,7 +285,7 @@ int cvma_reglog_append(int argc, char **argv)
             goto out;
         }
         if (info.version <= last.version) {
-            cvma_cli_err("cvmattest registry log append: %s is version %" PRIu64
+            cvma_cli_err("cvmattest registry log append: '%s' is version %" PRIu64
                          ", not newer than the last one appended (version %" PRIu64 ")\n",
                          file, info.version, last.version);
             goto out;

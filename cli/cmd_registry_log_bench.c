@@ -130,9 +130,10 @@ int cvma_reglog_bench(int argc, char **argv)
         return cvma_reglog_usage_error("bench", "takes no operands");
     }
     if (dir != NULL && !dir_usable(dir)) {
-        cvma_cli_err("cvmattest registry log bench: --dir %s exists and is not an empty directory: "
-                     "the bench writes a log of its own there (give a new or empty directory)\n",
-                     dir);
+        cvma_cli_err(
+                "cvmattest registry log bench: --dir '%s' exists and is not an empty directory: "
+                "the bench writes a log of its own there (give a new or empty directory)\n",
+                dir);
         return EXIT_USAGE;
     }
     if (dir == NULL) {

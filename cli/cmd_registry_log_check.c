@@ -212,7 +212,7 @@ int cvma_reglog_check(int argc, char **argv)
                            state != NULL ? &note : NULL, state != NULL ? &tree : NULL, err,
                            sizeof err);
     if (st != CVMA_OK) {
-        cvma_cli_err("cvmattest registry log check: %s: %s\n", src,
+        cvma_cli_err("cvmattest registry log check: '%s': %s\n", src,
                      st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
@@ -223,7 +223,7 @@ int cvma_reglog_check(int argc, char **argv)
         st = cvma_tlog_monitor_state(state, &vk, &cp, note.p, note.len, &tree, &seen, &prev, detail,
                                      sizeof detail);
         if (st != CVMA_OK) {
-            cvma_cli_err("cvmattest registry log check: --state %s: %s\n", state,
+            cvma_cli_err("cvmattest registry log check: --state '%s': %s\n", state,
                          st == CVMA_E_NOMEM ? "out of memory" : detail);
             goto out;
         }

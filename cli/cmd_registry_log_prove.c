@@ -104,7 +104,7 @@ int cvma_reglog_prove(int argc, char **argv)
         goto out;
     }
     if (cvma_tlog_root(&l, h) != CVMA_OK || l.size == 0 || !l.tree_ok) {
-        cvma_cli_err("cvmattest registry log prove: %s holds no entries\n", dir);
+        cvma_cli_err("cvmattest registry log prove: '%s' holds no entries\n", dir);
         rc = EXIT_REJECTED;
         goto out;
     }
@@ -146,7 +146,7 @@ int cvma_reglog_prove(int argc, char **argv)
             st = cpp == NULL ? CVMA_E_NOMEM : cvma_file_read(cpp, (size_t)64 << 10, &cpb);
             free(cpp);
             if (st != CVMA_OK) {
-                cvma_cli_err("cvmattest registry log prove: cannot read %s/checkpoint\n", dir);
+                cvma_cli_err("cvmattest registry log prove: cannot read '%s/checkpoint'\n", dir);
                 goto out;
             }
             printf("%s\nindex %" PRIu64 "\n", CVMA_TLOG_PROOF_HEADER, idx);

@@ -131,7 +131,7 @@ int cvma_regcli_prove(int argc, char **argv)
         }
     }
     if (found == SIZE_MAX) {
-        cvma_cli_err("cvmattest registry prove: %s is not listed in %s\n", id, entries_f);
+        cvma_cli_err("cvmattest registry prove: %s is not listed in '%s'\n", id, entries_f);
         rc = EXIT_REJECTED;
         goto out;
     }
@@ -142,9 +142,10 @@ int cvma_regcli_prove(int argc, char **argv)
     cvma_merkle_root(&t, root);
     cvma_hex_encode(root, 32, root_hex, sizeof root_hex);
     if (reg != NULL && strcmp(reg_root, root_hex) != 0) {
-        cvma_cli_err("cvmattest registry prove: %s does not produce the merkle_root of %s (%s, not "
-                     "%s): not the entries that registry was built from\n",
-                     entries_f, reg, root_hex, reg_root);
+        cvma_cli_err(
+                "cvmattest registry prove: '%s' does not produce the merkle_root of '%s' (%s, not "
+                "%s): not the entries that registry was built from\n",
+                entries_f, reg, root_hex, reg_root);
         rc = EXIT_REJECTED;
         goto out;
     }
@@ -164,7 +165,7 @@ int cvma_regcli_prove(int argc, char **argv)
         }
         free(line);
         if (!ok) {
-            cvma_cli_err("cvmattest registry prove: cannot write %s\n", out);
+            cvma_cli_err("cvmattest registry prove: cannot write '%s'\n", out);
             goto out;
         }
     }

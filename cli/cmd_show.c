@@ -9,6 +9,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "eventlog/eventlog.h"
+#include "opts.h"
 #include "output.h"
 #include "verifier/bundle.h"
 #include "verifier/kind.h"
@@ -81,7 +82,6 @@ int cvma_cmd_show(int argc, char **argv)
     enum cvma_inform inform = CVMA_INFORM_AUTO;
     struct cvma_evidence *ev = NULL;
     struct cvma_verdict v;
-    char err[512];
     int c, rc = 1;
 
     cvma_cli_getopt_begin();
@@ -129,10 +129,7 @@ int cvma_cmd_show(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    enum cvma_status st = cvma_evidence_from_file(file, inform, &ev, err, sizeof err);
-    if (st != CVMA_OK) {
-        cvma_cli_err("cvmattest show: %s%s%s\n", st == CVMA_E_IO ? "" : file,
-                     st == CVMA_E_IO ? "" : ": ", err);
+    if (cvma_cli_evidence_file("show", file, inform, &ev) != 0) {
         return 2;
     }
     if (kind == NULL) {

@@ -394,7 +394,7 @@ static int sim_snp(int argc, char **argv)
         return cvma_status_exit_code(st);
     }
     if ((st = write_bundle(out_dir, "report.bin", "sev-snp")) != CVMA_OK) {
-        cvma_cli_err("cvmattest sim snp: cannot write %s/bundle.json\n", out_dir);
+        cvma_cli_err("cvmattest sim snp: cannot write '%s/bundle.json'\n", out_dir);
         return cvma_status_exit_code(st);
     }
     if ((tsm_tree != NULL || dev_tree != NULL) &&
@@ -593,7 +593,7 @@ static int sim_tdx(int argc, char **argv)
         return cvma_status_exit_code(st);
     }
     if ((st = write_bundle(out_dir, "quote.bin", "tdx")) != CVMA_OK) {
-        cvma_cli_err("cvmattest sim tdx: cannot write %s/bundle.json\n", out_dir);
+        cvma_cli_err("cvmattest sim tdx: cannot write '%s/bundle.json'\n", out_dir);
         return cvma_status_exit_code(st);
     }
     if ((tsm_tree != NULL || dev_tree != NULL) &&

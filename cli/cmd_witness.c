@@ -210,12 +210,12 @@ static int cosign(int argc, char **argv)
         goto out;
     }
     if (cvma_file_read(argv[optind], CVMA_TLOG_NOTE_MAX, &cpb) != CVMA_OK) {
-        cvma_cli_err("cvmattest witness cosign: cannot read %s\n", argv[optind]);
+        cvma_cli_err("cvmattest witness cosign: cannot read '%s'\n", argv[optind]);
         goto out;
     }
     if (prooff != NULL) {
         if (cvma_file_read(prooff, (size_t)64 << 10, &pb) != CVMA_OK) {
-            cvma_cli_err("cvmattest witness cosign: cannot read %s\n", prooff);
+            cvma_cli_err("cvmattest witness cosign: cannot read '%s'\n", prooff);
             goto out;
         }
         if (!cvma_tlog_consistency_parse(pb.p, pb.len, &cons, err, sizeof err)) {

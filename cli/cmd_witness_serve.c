@@ -332,7 +332,7 @@ int cvma_witness_serve(int argc, char **argv)
         char pbuf[16];
         int n = snprintf(pbuf, sizeof pbuf, "%u\n", bound);
         if (cvma_file_write_atomic(port_file, (const uint8_t *)pbuf, (size_t)n) != CVMA_OK) {
-            cvma_cli_err("cvmattest witness serve: cannot write %s\n", port_file);
+            cvma_cli_err("cvmattest witness serve: cannot write '%s'\n", port_file);
             goto out;
         }
     }

@@ -698,17 +698,23 @@ int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
     return 0;
 }
 
-int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
-                      struct cvma_evidence **out)
+int cvma_cli_evidence_file(const char *verb, const char *file, enum cvma_inform inform,
+                           struct cvma_evidence **out)
 {
     char err[512];
-    enum cvma_status st = cvma_evidence_from_file(cv->file, cv->inform, out, err, sizeof err);
+    enum cvma_status st = cvma_evidence_from_file(file, inform, out, err, sizeof err);
     if (st != CVMA_OK) {
         /* The file quoted as given (docs/cli.md); a read error (CVMA_E_IO) names it itself. */
         cvma_cli_err("cvmattest %s: %s%s%s%s\n", verb, st == CVMA_E_IO ? "" : "'",
-                     st == CVMA_E_IO ? "" : cv->file,
+                     st == CVMA_E_IO ? "" : file,
                      st == CVMA_E_IO ? "" : "': ", st == CVMA_E_NOMEM ? "out of memory" : err);
         return 2;
     }
     return 0;
+}
+
+int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
+                      struct cvma_evidence **out)
+{
+    return cvma_cli_evidence_file(verb, cv->file, cv->inform, out);
 }

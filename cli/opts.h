@@ -53,5 +53,8 @@ int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
 /* Reads the evidence of cv (prints why not and returns exit code 2, else 0). */
 int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
                       struct cvma_evidence **out);
+/* The same for FILE read as inform says (show, which has no struct cvma_cli_verify). */
+int cvma_cli_evidence_file(const char *verb, const char *file, enum cvma_inform inform,
+                           struct cvma_evidence **out);
 
 #endif

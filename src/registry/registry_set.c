@@ -254,7 +254,7 @@ enum cvma_status cvma_registry_set_add_registry(struct cvma_registry_set *rs, co
     enum cvma_status st = cvma_file_read(path, CVMA_REG_FILE_MAX, &b);
     if (st != CVMA_OK) {
         char why[96];
-        cvma_errf(err, err_len, "cannot read registry %s: %s", path,
+        cvma_errf(err, err_len, "cannot read registry '%s': %s", path,
                   st == CVMA_E_NOMEM
                           ? "out of memory"
                           : cvma_file_read_why(errno, CVMA_REG_FILE_MAX, why, sizeof why));
@@ -292,7 +292,7 @@ enum cvma_status cvma_registry_set_add_proof(struct cvma_registry_set *rs, const
     enum cvma_status st = cvma_file_read(path, CVMA_REG_PROOF_FILE_MAX, &b);
     if (st != CVMA_OK) {
         char why[96];
-        cvma_errf(err, err_len, "cannot read proof %s: %s", path,
+        cvma_errf(err, err_len, "cannot read proof '%s': %s", path,
                   st == CVMA_E_NOMEM
                           ? "out of memory"
                           : cvma_file_read_why(errno, CVMA_REG_PROOF_FILE_MAX, why, sizeof why));

@@ -107,6 +107,14 @@ run $CVM collateral fetch "$T/notbundle.json" --out "$T/cfj"; check "collateral 
 run $CVM verify "$T/notbundle.json" --offline; check "verify of a malformed bundle" 2 $rc
 has "$T/err" '"cvmattest_bundle": 1 expected' "a malformed bundle is named"
 has "$T/err" "verify: '$T/notbundle.json': bundle:" "the evidence file is quoted as given"
+# show quotes its evidence file as verify does (docs/cli.md): a bundle without parts, binary
+# bytes taken as base64 text
+printf '{"cvmattest_bundle": 1, "parts": []}' >"$T/noparts.json"
+run $CVM show "$T/noparts.json"; check "show of a bundle without parts" 2 $rc
+has "$T/err" "show: '$T/noparts.json': bundle:" "show: the bundle file is quoted as given"
+run $CVM show "$T/s/report.bin" --inform base64; check "show --inform base64 of binary" 2 $rc
+has "$T/err" "show: '$T/s/report.bin': --inform base64: the input is not text" \
+    "show: the evidence file is quoted as given"
 [ ! -e "$T/cfj" ] || { echo "FAIL: collateral fetch wrote for no evidence"; fails=$((fails + 1)); }
 # an empty value where empty means nothing: exit 2 before anything is verified (an empty
 # $NONCE must not expect a REPORT_DATA of 64 zero bytes)
@@ -658,9 +666,9 @@ has "$T/err" "cannot read '/dev/zero': over 8388608 bytes" "verify: an endless i
 head -c 8388609 /dev/zero | $CVM verify - --offline >"$T/out" 2>"$T/err"; check "verify - over 8 MiB" 2 $?
 has "$T/err" "cannot read 'standard input': over 8388608 bytes" "verify -: over the limit, said so"
 run $CVM verify "$T/s/report.bin" $SV --registry "$T/rd/none"; check "verify --registry missing" 2 $rc
-has "$T/err" "cannot read registry $T/rd/none: No such file or directory" "verify: a missing --registry, with why"
+has "$T/err" "cannot read registry '$T/rd/none': No such file or directory" "verify: a missing --registry, with why"
 run $CVM verify "$T/s/report.bin" $SV --proof "$T/rd"; check "verify --proof DIR" 2 $rc
-has "$T/err" "cannot read proof $T/rd: Is a directory" "verify: a --proof directory, with why"
+has "$T/err" "cannot read proof '$T/rd': Is a directory" "verify: a --proof directory, with why"
 run $CVM policy import --from cocos "$T/rd"; check "policy import DIR" 2 $rc
 has "$T/err" "policy import: cannot read '$T/rd': Is a directory" "policy import: a directory, with why"
 run $CVM verify "$T/s/report.bin" --offline --trust-root "$T/rd"; check "verify --trust-root DIR" 2 $rc

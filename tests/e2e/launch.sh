@@ -164,7 +164,7 @@ for f in "/nonexistent,file=/etc/passwd" "$T"; do
     "$CVM" launch --tee snp --svsm "$f" --vcpus 1 --memory 2G --kvm-device "$T/kvm" \
         --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
     rc=$?
-    [ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -q "cannot read $f: " "$T/err" &&
+    [ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -q "cannot read '$f': " "$T/err" &&
         ok "--svsm '$f': refused ($(cat "$T/err"))" || fail "--svsm '$f': rc=$rc $(cat "$T/err")"
 done
 # a file that is no IGVM image, or one whose fixed header does not hold, is refused the same

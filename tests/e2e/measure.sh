@@ -122,17 +122,17 @@ expect_fail "--kernel on firmware without kernel hashes" "kernel-hashes section"
     "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC --kernel "$T/kernel"
 # a file that cannot be read: the reason named, not just "cannot read"
 truncate -s 65M "$T/big.fd"
-expect_fail "a firmware over 64 MiB" "cannot read $T/big.fd: larger than 64 MiB" \
+expect_fail "a firmware over 64 MiB" "cannot read '$T/big.fd': larger than 64 MiB" \
     "$CVM" measure snp --ovmf "$T/big.fd" --vcpus 1 --vcpu-type EPYC
 rm -f "$T/big.fd"
-expect_fail "a directory as firmware" "cannot read $T: Is a directory" "$CVM" measure tdx --tdvf "$T"
-expect_fail "a missing kernel" "cannot read $T/none: No such file" \
+expect_fail "a directory as firmware" "cannot read '$T': Is a directory" "$CVM" measure tdx --tdvf "$T"
+expect_fail "a missing kernel" "cannot read '$T/none': No such file" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/none"
 # a kernel or initrd that never ends is refused once past what QEMU can load (4 GiB), not
 # hashed for ever (timeout: the test fails rather than hangs without the bound)
 for which in kernel initrd; do
     if [ $which = kernel ]; then set -- --kernel /dev/zero; else set -- --kernel "$T/kernel" --initrd /dev/zero; fi
-    expect_fail "--$which /dev/zero" "/dev/zero is larger than 4 GiB" \
+    expect_fail "--$which /dev/zero" "'/dev/zero' is larger than 4 GiB" \
         timeout 120 "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC "$@"
 done
 if [ -r "$CODE" ]; then
@@ -377,7 +377,7 @@ done
 # a kernel that is empty, or shorter than the 4 KiB QEMU reads as its header, says so
 : >"$T/empty.k"
 head -c 768 "$T/k.efi" >"$T/short.k"
-expect_fail "an empty --kernel" "empty.k: the kernel is empty" \
+expect_fail "an empty --kernel" "empty.k': the kernel is empty" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/empty.k"
 expect_fail "a --kernel of 768 bytes" "the kernel is 768 bytes, under the 4096" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/short.k"

@@ -40,7 +40,7 @@ $CVM registry keygen --out "$T/sl" >/dev/null; check "keygen over a symlinked .p
 [ -f "$T/sl.pub" ] && [ ! -L "$T/sl.pub" ] || { echo "FAIL: sl.pub is not a file of its own"; fails=$((fails + 1)); }
 mkdir "$T/dir.pub"
 $CVM registry keygen --out "$T/dir" >/dev/null 2>"$T/kg3.err"; check "keygen, .pub not writable" 2 $?
-has "$T/kg3.err" "dir.key removed again"
+has "$T/kg3.err" "dir.key' removed again"
 [ -e "$T/dir.key" ] && { echo "FAIL: keygen left dir.key without its .pub"; fails=$((fails + 1)); }
 rmdir "$T/dir.pub"
 $CVM registry keygen --out "$T/dir" >/dev/null; check "keygen again once the .pub can be written" 0 $?
@@ -145,9 +145,9 @@ check "--proofs-dir with a 250-character cspID" 0 $?
 
 # A registry file that cannot be read says why (over the limit, missing).
 $CVM registry check /dev/zero --pub "$T/acme.pub" >/dev/null 2>"$T/big.err"; check "registry check /dev/zero" 2 $?
-has "$T/big.err" "cannot read /dev/zero: over 268435456 bytes"
+has "$T/big.err" "cannot read '/dev/zero': over 268435456 bytes"
 $CVM registry check "$T/none.jws" --pub "$T/acme.pub" >/dev/null 2>"$T/none.err"; check "registry check, no file" 2 $?
-has "$T/none.err" "cannot read $T/none.jws: No such file or directory"
+has "$T/none.err" "cannot read '$T/none.jws': No such file or directory"
 
 # Tampered proof, and a valid proof for another registry's root.
 sed 's/"leaf_index": 3/"leaf_index": 2/' "$T/p.json" >"$T/bad-proof.json"

@@ -53,7 +53,7 @@ for k in "registry log" witness; do
         { echo "FAIL: $k keygen wrote through the .vkey symlink"; fails=$((fails + 1)); }
     mkdir "$T/$n-d.vkey"
     $CVM $k keygen --out "$T/$n-d" >/dev/null 2>"$T/kgd.err"; check "$k keygen, .vkey not writable" 2 $?
-    has "$T/kgd.err" "$n-d.key removed again"
+    has "$T/kgd.err" "$n-d.key' removed again"
     [ -e "$T/$n-d.key" ] && { echo "FAIL: $k keygen left a .key without its .vkey"; fails=$((fails + 1)); }
     rmdir "$T/$n-d.vkey"
     $CVM $k keygen --out "$T/$n-d" >/dev/null; check "$k keygen again once the .vkey can be written" 0 $?
