@@ -40,8 +40,9 @@ static void help(const char *verb, bool bench)
     if (bench) {
         printf("usage: cvmattest bench FILE [verify options] [--seconds S] [--threads N] [--cold]\n"
                "                              [--json]\n"
-               "       cvmattest bench registry [--entries N] [--json]\n"
-               "       cvmattest bench registry-log [--entries N] [--json]\n"
+               "       cvmattest bench registry [--entries N] [--proof-checks K] [--json]\n"
+               "       cvmattest bench registry-log [--entries N] [--entry-bytes B]\n"
+               "                              [--proof-checks K] [--dir DIR] [--json]\n"
                "  full verifications per second on one core; --threads N runs N threads\n"
                "  through one verifier and reports the rate per thread (a core each, with\n"
                "  every core busy as in a loaded service); --cold turns every cache off;\n"
