@@ -528,6 +528,16 @@ static int fetch_cmd(int argc, char **argv)
         ev.len = b.len;
         cvma_evidence_free(e);
     }
+    const struct cvma_kind *pk = cvma_kind_by_id(kind);
+    if (vo.snp_product != CVMA_SNP_PRODUCT_UNKNOWN && pk != NULL && !pk->reads_snp_report) {
+        /* As for verify: a product that nothing would read is refused, not ignored. */
+        cvma_cli_err("cvmattest collateral fetch: --product names the processor of an SEV-SNP "
+                     "report, and '%s' is %s evidence (kind %s), which holds none\n",
+                     file, pk->what, pk->name);
+        cvma_buf_free(&ev);
+        rc = 2;
+        goto done;
+    }
     cvma_verdict_init(&v);
     const struct cvma_span evs = {.p = ev.p, .len = ev.len};
     switch (kind) {

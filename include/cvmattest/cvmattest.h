@@ -239,7 +239,10 @@ struct cvma_verifier_config {
      * 0: no limit. Cache hits, certificate chains, CRLs and TDX collateral spend nothing. */
     unsigned fetch_budget_per_minute;
     int snp_product; /* SEV-SNP report v2 (no product field): 0 unknown, 1 milan, 2 genoa,
-                      * 3 turin */
+                      * 3 turin. It applies to evidence holding an SEV-SNP report (sev-snp,
+                      * azure-snp, svsm-vtpm): with a product set, cvma_verify refuses
+                      * evidence of another kind (tdx, tpm, azure-tdx: CVMA_E_USAGE) rather
+                      * than ignore it */
 
     /* Appraisal. The policy a request names, or the default one (name NULL/""). With none at
      * all, requests are appraised with no policy; with named ones but no default, a request
@@ -411,10 +414,11 @@ struct cvma_result;
  * Other statuses: CVMA_E_USAGE (a kind outside enum cvma_evidence_kind, or other than the kind
  * a bundle names; an at outside
  * 1970..9999; unknown policy name; no name while policies are configured but none is the
- * default; a malformed previous result; a nonce for evidence without a TPM quote; err says
- * which), CVMA_E_NOMEM. Free the result with cvma_result_free. It returns with the calling
- * thread's OpenSSL error queue empty: nothing the evidence made OpenSSL report is left for the
- * caller's next TLS call to read as its own (SSL_get_error).
+ * default; a malformed previous result; a nonce for evidence without a TPM quote; a verifier
+ * snp_product for evidence without an SEV-SNP report; err says which), CVMA_E_NOMEM. Free the
+ * result with cvma_result_free. It returns with the calling thread's OpenSSL error queue empty:
+ * nothing the evidence made OpenSSL report is left for the caller's next TLS call to read as its
+ * own (SSL_get_error).
  */
 CVMA_API enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                                       const struct cvma_request *req, struct cvma_result **out,

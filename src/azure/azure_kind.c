@@ -144,6 +144,7 @@ const struct cvma_kind cvma_kind_azure_snp = {
         .show = azure_show,
         .reads_event_log = true,
         .reads_tpm_parts = true,
+        .reads_snp_report = true,
         .launch_unpinned = "azure-snp: no policy pins the paravisor's launch measurement "
                            "(snp.measurements, snp.id_key_digests or snp.author_key_digests): "
                            "the report is at VMPL 0, which any SEV-SNP guest without a "

@@ -131,6 +131,7 @@ const struct cvma_kind cvma_kind_snp = {
         .collateral_names = cvma_snp_collateral_names,
         .prepared_free = snp_prepared_free,
         .show = snp_show,
+        .reads_snp_report = true,
         .report_data_unchecked =
                 "REPORT_DATA was compared with no expected value (--report-data, a "
                 "service nonce, a policy's report_data): freshness and binding "

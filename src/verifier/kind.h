@@ -60,6 +60,10 @@ struct cvma_kind {
     /* True when verify reads the bundle's tpm_* parts (a vTPM quote); for other kinds such
      * parts are named in the result as not verified (PARSE_BUNDLE_PART_NOT_USED). */
     bool reads_tpm_parts;
+    /* True when verify reads an SEV-SNP report (sev-snp, azure-snp, svsm-vtpm), whose
+     * processor the verifier's snp_product (--product) names; for other kinds a product set
+     * is refused (cvma_verify: CVMA_E_USAGE), as nothing would read it. */
+    bool reads_snp_report;
     /* The collateral part names verify may read (certificates, CRLs, TCB Info; a NULL-terminated
      * list of verifier/bundle.h): a part of another name the evidence came with (another
      * vendor's, or any for a kind that reads none, as a bare TPM quote: NULL) is named as not

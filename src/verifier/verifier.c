@@ -599,6 +599,16 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
                   k->what);
         return CVMA_E_USAGE;
     }
+    if (v->vo.snp_product != 0 && k != NULL && !k->reads_snp_report) {
+        /* The product is that of an SEV-SNP report's processor: for evidence without one it
+         * would be ignored, and the caller would believe it had been applied. */
+        cvma_errf(err, err_len,
+                  "a product (--product) names the processor of an SEV-SNP report, and %s "
+                  "evidence (kind %s) holds no SEV-SNP report: it would not be used (leave it "
+                  "out)",
+                  k->what, k->name);
+        return CVMA_E_USAGE;
+    }
     if ((res = calloc(1, sizeof *res)) == NULL) {
         cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;

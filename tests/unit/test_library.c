@@ -958,6 +958,54 @@ static void test_library_nonce_for_evidence_without_a_quote_is_refused(void **st
     free(quote);
 }
 
+/* A verifier's SEV-SNP product names the processor of an SEV-SNP report: evidence without one
+ * (a TDX quote) is refused rather than verified as if the product had applied; evidence with
+ * one still verifies. */
+static void test_library_snp_product_for_evidence_without_an_snp_report_is_refused(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    const char *roots[] = {f->ark, f->root_ca};
+    char err[256];
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 2;
+    cfg.offline = true;
+    cfg.snp_product = 1; /* milan, the simulator's */
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    memset(&req, 0, sizeof req);
+    assert_int_equal(cvma_evidence_from_file(f->tbundle, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    err[0] = '\0';
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "--product"));
+    assert_non_null(strstr(err, "(kind tdx)"));
+    /* Forced to another kind without an SEV-SNP report, likewise. */
+    cvma_evidence_free(ev);
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    req.kind = CVMA_KIND_TPM;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "(kind tpm)"));
+    /* The SEV-SNP report itself verifies with it. */
+    req.kind = CVMA_KIND_AUTO;
+    cvma_evidence_free(ev);
+    assert_int_equal(cvma_evidence_from_file(f->bundle, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+}
+
 static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **state)
 {
     struct fx *f = *state;
@@ -1492,6 +1540,8 @@ int main(void)
             cmocka_unit_test(test_library_previous_result_not_json_is_said_once),
             cmocka_unit_test(test_library_input_over_the_bundle_limit_is_refused_at_once),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
+            cmocka_unit_test(
+                    test_library_snp_product_for_evidence_without_an_snp_report_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
             cmocka_unit_test(test_library_verify_leaves_no_openssl_errors),
             cmocka_unit_test(test_library_verify_from_caches_leaves_no_openssl_errors),
