@@ -20,6 +20,7 @@
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
 #include "eventlog/eventlog.h"
+#include "verifier/kind.h"
 
 /* tpm.pcrs on the quote's claims tpm (its pcrs hold only values the quote's digest covers). */
 static void appraise_pcrs(const struct pol_tpm *t, const json_t *tpm, struct cvma_verdict *v)
@@ -327,6 +328,17 @@ static void appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *
     struct cvma_verdict *v = &res->verdict;
 
     if (log == NULL) {
+        const struct cvma_kind *k = res->tee != NULL ? cvma_kind_by_name(res->tee) : NULL;
+        if (k != NULL && !k->reads_event_log) {
+            /* Advice to give the log would be wrong: this kind has no registers a log could be
+             * replayed to, so no log can meet the rules (docs/policy.md). */
+            cvma_reject(v, CVMA_R_POLICY_EVENTLOG_MISSING,
+                        "eventlog: the policy has event-log rules, but %s evidence (kind %s) "
+                        "carries no event log and its verification reads none, so they always "
+                        "fail for it",
+                        k->what, k->name);
+            return;
+        }
         cvma_reject(v, CVMA_R_POLICY_EVENTLOG_MISSING,
                     "eventlog: the policy has event-log rules, but no event log replayed to the "
                     "verified %s (give the log as the bundle part \"event_log\")",

@@ -566,6 +566,23 @@ static void test_eventlog_verify_snp_bundle_log_is_not_used(void **state)
     assert_true(cvma_result_has_reason(res, "EVENTLOG_NOT_USED"));
     assert_null(claims_eventlog(res));
     cvma_result_free(res);
+
+    /* Event-log rules then always fail, and the reason says so: the kind carries no log, not
+     * that one should be given (it was). */
+    char *pol = policy(dir, "{\"eventlog\": {\"secure_boot\": true}}");
+    res = verify_p(ark, bp, false, pol);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    const char *detail = NULL;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_code(res, i), "POLICY_EVENTLOG_MISSING") == 0) {
+            detail = cvma_result_reason_detail(res, i);
+        }
+    }
+    assert_non_null(detail);
+    assert_non_null(strstr(detail, "(kind sev-snp) carries no event log"));
+    assert_null(strstr(detail, "give the log"));
+    cvma_result_free(res);
+    free(pol);
     cvma_buf_free(&r);
     tu_rmtree(dir);
     free(dir);
