@@ -524,6 +524,18 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
                                    const struct cvma_request *req, struct cvma_result **out,
                                    char *err, size_t err_len);
 
+/* For tpm_* parts beside evidence of a kind that reads none: the kinds that would read them. */
+static const char *tpm_parts_hint(const struct cvma_kind *k)
+{
+    if (k->id == CVMA_KIND_SNP) {
+        /* svsm-vtpm is never detected (docs/bundle.md), so the bundle must name it. */
+        return "a vTPM quote beside an SEV-SNP report is verified as kind svsm-vtpm (an SVSM's "
+               "vTPM: name the kind in the bundle and give its svsm_manifest part; it is never "
+               "detected), alone as kind tpm, and Azure's with its HCL report as kind azure-snp";
+    }
+    return "a vTPM quote is verified as kind tpm, or azure-snp / azure-tdx";
+}
+
 /* see cvmattest/cvmattest.h */
 enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                              const struct cvma_request *req, struct cvma_result **out, char *err,
@@ -654,9 +666,8 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
             if (strncmp(ev->coll[i].name, "tpm_", 4) == 0) {
                 cvma_reject(&res->verdict, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
                             "the bundle has a %s part, but %s verification does not use it: "
-                            "it was not checked and gives no claims (a vTPM quote is verified "
-                            "as kind tpm, or azure-snp / azure-tdx)",
-                            ev->coll[i].name, k->what);
+                            "it was not checked and gives no claims (%s)",
+                            ev->coll[i].name, k->what, tpm_parts_hint(k));
             }
         }
         for (size_t i = 0; k->id == CVMA_KIND_TPM && i < ev->n_coll; i++) {

@@ -1006,6 +1006,18 @@ static void test_library_snp_product_for_evidence_without_an_snp_report_is_refus
     cvma_verifier_free(v);
 }
 
+/* The detail of res's PARSE_BUNDLE_PART_NOT_USED about a tpm_quote part ("" when none). */
+static const char *tpm_part_detail(const struct cvma_result *res)
+{
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_code(res, i), "PARSE_BUNDLE_PART_NOT_USED") == 0 &&
+            strstr(cvma_result_reason_detail(res, i), "tpm_quote") != NULL) {
+            return cvma_result_reason_detail(res, i);
+        }
+    }
+    return "";
+}
+
 static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **state)
 {
     struct fx *f = *state;
@@ -1022,6 +1034,28 @@ static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **st
     struct cvma_result *res = tu_verify_path(v, with_tpm);
     assert_int_equal(cvma_result_status(res), CVMA_WARNING);
     assert_true(cvma_result_has_reason(res, "PARSE_BUNDLE_PART_NOT_USED"));
+    /* The hint names the kind that reads an SEV-SNP report with a vTPM quote, which is never
+     * detected (it must be named): svsm-vtpm. */
+    assert_non_null(strstr(tpm_part_detail(res), "verified as kind svsm-vtpm"));
+    cvma_result_free(res);
+    json_decref(j);
+    cvma_buf_free(&b);
+    free(with_tpm);
+    cvma_verifier_free(v);
+
+    /* Beside a TD quote, where svsm-vtpm does not apply, the hint does not name it. */
+    v = tu_verifier(f->root_ca, NULL, NULL, false);
+    tu_read(f->tbundle, &b);
+    j = json_loadb((const char *)b.p, b.len, 0, &je);
+    assert_non_null(j);
+    json_array_append_new(json_object_get(j, "parts"),
+                          json_pack("{s:s, s:s}", "role", "tpm_quote", "data", "AgAAAA=="));
+    with_tpm = tu_path(f->tdx, "bundle-tpm.json");
+    assert_int_equal(json_dump_file(j, with_tpm, 0), 0);
+    res = tu_verify_path(v, with_tpm);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_non_null(strstr(tpm_part_detail(res), "azure-tdx"));
+    assert_null(strstr(tpm_part_detail(res), "svsm-vtpm"));
     cvma_result_free(res);
     json_decref(j);
     cvma_buf_free(&b);
