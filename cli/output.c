@@ -155,8 +155,10 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         const char *vendor = cvma_platform_vendor_name(pl->vendor);
         const char *type = cvma_platform_id_type_name(pl->id_type);
         cvma_platform_id_string(pl, id, sizeof id);
+        /* With no identifier: a masked CHIP_ID, or a VLEK certificate that names no cspID. */
+        const char *none = pl->id_type == CVMA_PLATFORM_VLEK ? "(no cspID)" : "(masked)";
         fprintf(f, "platform:     %s %s %s\n", vendor ? vendor : "(null)", type ? type : "(null)",
-                pl->has_id ? id : "(masked)");
+                pl->has_id ? id : none);
         fputs("provider:     ", f);
         cvma_put_text(pl->bound ? pl->provider : "(none: not bound to a provider registry)", f);
         for (size_t i = 0; i < pl->n_labels; i++) {

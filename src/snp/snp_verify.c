@@ -713,11 +713,13 @@ static void set_platform(struct cvma_result *res, const struct cvma_snp_report *
         }
         pl->id_type = CVMA_PLATFORM_VLEK;
         size_t n = strlen(csp);
-        if (n <= sizeof pl->id) {
+        if (ch->ext.has_csp_id && n > 0 && n <= sizeof pl->id) {
             pl->id_len = n;
             memcpy(pl->id, csp, n);
             pl->has_id = true;
-        } /* else longer than an identifier is kept: none (cut short, it would be another's) */
+        } /* else no identifier: a certificate with no cspID (a VCEK handed over as the VLEK,
+           * refused as SNP_KEY_TYPE_MISMATCH) or an empty one names no platform, and one
+           * longer than an identifier is kept would be another's cut short (docs/results.md) */
         if (!cvma_snp_chip_id_masked(rep)) {
             /* Unmasked on a VLEK host: a registry may list the chip too (docs/registry.md). */
             pl->has_chip_id = true;
@@ -946,7 +948,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                 CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT, v);
 
     /* Claims: from here on the report is authentic. */
-    if (!cvma_snp_claims_set(res, rep, product, vlek ? ch->ext.csp_id : NULL,
+    if (!cvma_snp_claims_set(res, rep, product, vlek && ch->ext.has_csp_id ? ch->ext.csp_id : NULL,
                              ch->ext.has_product_name ? ch->ext.product_name : NULL)) {
         v->oom = true;
         goto out;

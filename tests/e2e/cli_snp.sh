@@ -92,6 +92,39 @@ has "$T/nonce.err" "holds no TPM quote"
 $CVM verify "$T/rd/report.bin" --collateral "$T/rd" --offline --trust-root "$T/rd/ark.pem" \
     --report-data aabb --nonce aabb >/dev/null 2>&1; check "--nonce with --report-data for a report" 2 $?
 
+# A report that says VLEK (SIGNER_INFO SIGNING_KEY = 1), signed by the VCEK whose certificate is
+# handed over as the VLEK: refused (SNP_KEY_TYPE_MISMATCH), and the certificate names no cspID,
+# so the platform has no identifier: "id" is null, never "", and the text says so, never a
+# blank id.
+if python3 -c 'import cryptography' 2>/dev/null; then
+    $CVM sim snp --out "$T/kv" --keep-keys >/dev/null
+    mkdir -p "$T/kx"
+    cp "$T/kv/vcek.der" "$T/kx/vlek.der"; cp "$T/kv/ask.pem" "$T/kx/asvk.pem"
+    cp "$T/kv/ark.pem" "$T/kv/crl.der" "$T/kx/"
+    python3 - "$T/kv/report.bin" "$T/kx/report.bin" "$T/kv/vcek-key.pem" <<'PY'
+import sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+src, out, key = sys.argv[1:4]
+r = bytearray(open(src, "rb").read())
+r[0x48:0x4C] = (4).to_bytes(4, "little")  # SIGNER_INFO: SIGNING_KEY = 1 (VLEK)
+k = serialization.load_pem_private_key(open(key, "rb").read(), None)
+R, S = utils.decode_dss_signature(k.sign(bytes(r[:0x2A0]), ec.ECDSA(hashes.SHA384())))
+r[0x2A0:0x2A0 + 72] = R.to_bytes(72, "little")
+r[0x2E8:0x2E8 + 72] = S.to_bytes(72, "little")
+open(out, "wb").write(r)
+PY
+    VX="$CVM verify $T/kx/report.bin --collateral $T/kx --offline --trust-root $T/kx/ark.pem"
+    $VX --json >"$T/kx.json"; check "VLEK report with a VCEK as the VLEK" 1 $?
+    has "$T/kx.json" SNP_KEY_TYPE_MISMATCH
+    [ "$(jq -c '.platform | [.id_type, .id]' "$T/kx.json")" = '["vlek",null]' ] ||
+        { echo "FAIL: VLEK platform without a cspID: $(jq -c .platform "$T/kx.json")"; fails=$((fails + 1)); }
+    $VX >"$T/kx.txt"
+    has "$T/kx.txt" '^platform:     amd vlek (no cspID)$'
+else
+    echo "note: python3 cryptography absent, the VLEK platform without a cspID is not checked"
+fi
+
 head -c 3000 /dev/urandom | tr '\000-\377' '\200-\377' >"$T/rand.bin" 2>/dev/null || true
 printf '\377\377\377\377garbage' >"$T/junk.bin"
 $CVM verify "$T/junk.bin" --json >"$T/junk.json"; check "unknown format" 1 $?

@@ -1644,6 +1644,19 @@ static void test_key_type_mismatch(void **state)
     verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
     assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_KEY_TYPE_MISMATCH));
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    /* The VCEK names no cspID, so the VLEK platform has no identifier: "id" is null, never
+     * the empty string (docs/results.md), and claims.snp has no csp_id. */
+    assert_true(r.res.platform.present);
+    assert_int_equal(r.res.platform.id_type, CVMA_PLATFORM_VLEK);
+    assert_false(r.res.platform.has_id);
+    json_t *res_json = cvma_result_to_json(&r.res);
+    json_t *pl = json_object_get(res_json, "platform");
+    assert_true(json_is_null(json_object_get(pl, "id")));
+    assert_string_equal(json_string_value(json_object_get(pl, "id_type")), "vlek");
+    json_t *snp = json_object_get(json_object_get(res_json, "claims"), "snp");
+    assert_true(json_is_object(snp));
+    assert_null(json_object_get(snp, "csp_id"));
+    json_decref(res_json);
     done(&r);
     free(a);
     free(b);
