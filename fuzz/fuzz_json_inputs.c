@@ -8,9 +8,11 @@
  *   1  a previous result (cvma_result_compare_previous_text against a result naming an AMD
  *      CHIP_ID and a measurement, then against one on a masked CHIP_ID): E_USAGE and no reason
  *      when it is not a result; otherwise PLATFORM_CHANGED exactly when its platform is not
- *      that one, read by the rules of docs/results.md (a masked one is the same as none), then
- * MEASUREMENT_CHANGED exactly when its claims name a measurement that is not that one's hex (either
- * case) 2  an `eventlog --pcrs` file (cvma_eventlog_quoted_read): the banks, masks and digests
+ *      that one, read by the rules of docs/results.md (a masked one is the same as none),
+ *      then MEASUREMENT_CHANGED exactly when its claims name a measurement that is not that
+ *      one's hex (either case), or name one while it has a tee other than that one's
+ *      ("sev-snp": measurements of different kinds are not comparable)
+ *   2  an `eventlog --pcrs` file (cvma_eventlog_quoted_read): the banks, masks and digests
  *      given back are the file's; refused: nothing given back
  *   3  EAR claims (signed here, then cvma_ear_verify and cvma_ear_decide at a fixed time; the
  *      next byte picks --max-age): the claims are the payload's, the decision (refusal,
@@ -163,8 +165,12 @@ static void previous_result_on(const uint8_t *p, size_t n, bool masked)
         const json_t *m = json_object_get(json_object_get(j, "claims"), "measurement");
         uint8_t got[48];
         bool moved = !same_platform(pl, masked ? NULL : res.platform.id);
-        bool changed = json_is_string(m) && !(hex_string(m, got, sizeof got) &&
-                                              memcmp(got, res.claims.measurement, 48) == 0);
+        /* Another TEE kind is another measurement (not comparable); no tee: the bytes alone. */
+        const json_t *tee = json_object_get(j, "tee");
+        bool other_kind = tee != NULL && !is_str(tee, "sev-snp");
+        bool changed = json_is_string(m) &&
+                       (other_kind || !(hex_string(m, got, sizeof got) &&
+                                        memcmp(got, res.claims.measurement, 48) == 0));
         size_t at = before;
         CHECK(res.verdict.n_reasons == before + (moved ? 1 : 0) + (changed ? 1 : 0));
         if (moved) {

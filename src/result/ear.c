@@ -649,6 +649,26 @@ static bool same_measurement(const json_t *pclaims, const struct cvma_claims *c,
            memcmp(pm, c->measurement, c->measurement_len) == 0;
 }
 
+/*
+ * The earlier result's tee against this one's. Measurements of different TEE kinds are not
+ * comparable (an SEV-SNP MEASUREMENT and a TDX MRTD may have the same bytes and mean nothing
+ * alike), so another kind is another measurement. An earlier result naming no tee compares the
+ * measurement alone; one whose tee is not a kind's name (not a string, or not of lower-case
+ * letters, digits and '-', at most 31) is another kind. was is what to show of the earlier one.
+ */
+static bool same_kind(const json_t *previous, const char *tee, char *was, size_t was_len)
+{
+    const json_t *tj = json_object_get(previous, "tee");
+    const char *t = json_string_value(tj);
+    bool named = t != NULL && strlen(t) == json_string_length(tj) && strlen(t) > 0 &&
+                 strlen(t) < 32 && strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(t);
+    snprintf(was, was_len, "%s", named ? t : "(not a kind)");
+    if (tj == NULL) {
+        return true;
+    }
+    return named && tee != NULL && strcmp(t, tee) == 0;
+}
+
 /* see result/ear.h */
 enum cvma_status cvma_result_compare_previous_text(struct cvma_result *res, const char *text,
                                                    size_t len, char *err, size_t err_len)
@@ -684,6 +704,9 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
     bool known = false;
     bool same_workload =
             same_measurement(pclaims, &res->claims, &known, was, sizeof was, now, sizeof now);
+    char was_kind[32];
+    bool kind_kept = same_kind(previous, res->tee, was_kind, sizeof was_kind);
+    same_workload = same_workload && kind_kept;
     char a[160], b[160];
     describe(&res->platform, b, sizeof b);
     if (moved) {
@@ -699,7 +722,13 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
      * guest's memory, not its launch digest): another one is another image, on this platform
      * or the new one. Within one attested TLS session that means the session's key is now
      * vouched for by another image (docs/atls.md closes the connection on it). */
-    if (known && !same_workload) {
+    if (known && !kind_kept) {
+        cvma_verdict_add(&res->verdict, CVMA_R_MEASUREMENT_CHANGED, CVMA_SEV_WARNING,
+                         "the measurement changed%s %s: from %s %s to %s %s, another TEE kind "
+                         "(measurements of different kinds are not comparable)",
+                         moved ? ", now on" : " on", b, was_kind, was,
+                         res->tee != NULL ? res->tee : "(none)", now);
+    } else if (known && !same_workload) {
         cvma_verdict_add(&res->verdict, CVMA_R_MEASUREMENT_CHANGED, CVMA_SEV_WARNING,
                          "the measurement changed%s %s: from %s to %s", moved ? ", now on" : " on",
                          b, was, now);

@@ -125,7 +125,8 @@ CVMA_MUST_USE enum cvma_status cvma_ear_decide(const json_t *claims, time_t now,
  * Compares res with an earlier result (our result JSON) of the same workload: a different
  * platform is PLATFORM_CHANGED (warning) naming both and whether each was registered; then,
  * when res's claims verified and the earlier claims name a measurement, a different one (or
- * none now) is MEASUREMENT_CHANGED (warning) naming the platform and both measurements.
+ * none now, or one of another TEE kind than the earlier tee: not comparable) is
+ * MEASUREMENT_CHANGED (warning) naming the platform and both measurements.
  * CVMA_E_USAGE with err when previous is not a result.
  */
 CVMA_MUST_USE enum cvma_status cvma_result_compare_previous(struct cvma_result *res,

@@ -69,6 +69,27 @@ has "$T/product.err" "a product (--product) names the processor of an SEV-SNP re
 $CVM collateral fetch "$T/rl/quote.bin" --out "$T/rl-coll" --product genoa 2>"$T/cproduct.err"; check "collateral fetch --product for a TD quote" 2 $?
 has "$T/cproduct.err" "--product names the processor of an SEV-SNP report, and '.*' is TDX quote evidence (kind tdx)"
 
+# --previous across TEE kinds: an SEV-SNP MEASUREMENT and a TDX MRTD of the same 48 bytes are
+# not the same measurement (measurements of different kinds are not comparable), so the TD's
+# result against the SEV-SNP one is MEASUREMENT_CHANGED, naming both kinds, beside the move.
+MM=$(printf 'ab%.0s' $(seq 48))
+$CVM sim snp --out "$T/ms" --measurement "$MM" >/dev/null
+$CVM sim tdx --out "$T/mt" --mr-td "$MM" >/dev/null
+$CVM verify "$T/ms/bundle.json" --offline --trust-root "$T/ms/ark.pem" --json >"$T/ms.json"
+check "verify the SEV-SNP previous" 0 $?
+$CVM verify "$T/mt/bundle.json" --offline --trust-root "$T/mt/root_ca.pem" --previous "$T/ms.json" \
+    --json >"$T/mt.json"
+check "--previous of another TEE kind" 0 $?
+has "$T/mt.json" '"code": "PLATFORM_CHANGED"'
+has "$T/mt.json" '"code": "MEASUREMENT_CHANGED"'
+has "$T/mt.json" "from sev-snp $MM to tdx $MM, another TEE kind"
+# the TD against its own earlier result: the same kind and measurement, nothing changed
+$CVM verify "$T/mt/bundle.json" --offline --trust-root "$T/mt/root_ca.pem" --json >"$T/mt0.json"
+$CVM verify "$T/mt/bundle.json" --offline --trust-root "$T/mt/root_ca.pem" --previous "$T/mt0.json" \
+    --json >"$T/mt1.json"
+check "--previous of the same TD" 0 $?
+if grep -q '_CHANGED"' "$T/mt1.json"; then echo "FAIL: the same TD is named as changed"; fails=$((fails + 1)); fi
+
 $CVM sim tdx --out "$T/x" --tcb-status relaunch --version 4 2>"$T/x.err"; check "relaunch needs v5" 2 $?
 has "$T/x.err" "relaunch needs quote version 5"
 

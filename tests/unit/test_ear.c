@@ -1039,6 +1039,68 @@ static void test_compare_previous_names_a_changed_measurement(void **state)
     cvma_result_cleanup(&res);
 }
 
+/*
+ * Measurements of different TEE kinds are not comparable: an earlier SEV-SNP result whose
+ * MEASUREMENT has the bytes of this TDX MRTD is MEASUREMENT_CHANGED, naming both kinds; the
+ * same kind with the same bytes is nothing; a tee that is not a kind's name is another kind;
+ * an earlier result naming no tee compares the bytes alone.
+ */
+static void test_compare_previous_counts_another_tee_as_a_changed_measurement(void **state)
+{
+    struct cvma_result res;
+    char err[200];
+    (void)state;
+    cvma_result_init(&res, "tdx", time(NULL));
+    vlek_platform(&res.platform);
+    res.claims.verified = true;
+    res.claims.measurement_len = 48;
+    memset(res.claims.measurement, 0xab, 48);
+#define SAME_PLATFORM                                                                              \
+    "platform", "vendor", "amd", "id_type", "vlek", "id", "cc-us-east-2.amazonaws.com", "chip_id", \
+            R64("ab")
+    json_t *prev = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s}}", "tee", "sev-snp",
+                             SAME_PLATFORM, "claims", "measurement", R16("ab") R16("ab") R16("ab"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 1);
+    assert_int_equal(res.verdict.reasons[0].code, CVMA_R_MEASUREMENT_CHANGED);
+    assert_int_equal(res.verdict.reasons[0].severity, CVMA_SEV_WARNING);
+    assert_non_null(strstr(res.verdict.reasons[0].detail,
+                           "from sev-snp " R16("ab") R16("ab") R16("ab") " to tdx " R16("ab")
+                                   R16("ab") R16("ab") ", another TEE kind"));
+    json_decref(prev);
+
+    /* The same kind and bytes: nothing. */
+    res.verdict.n_reasons = 0;
+    prev = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s}}", "tee", "tdx", SAME_PLATFORM,
+                     "claims", "measurement", R16("AB") R16("AB") R16("AB"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    json_decref(prev);
+
+    /* A tee that is no kind's name: another kind. */
+    json_t *bad[] = {json_integer(5), json_string("TDX"), json_string(""), json_null()};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        res.verdict.n_reasons = 0;
+        prev = json_pack("{s:o, s:{s:s, s:s, s:s, s:s}, s:{s:s}}", "tee", bad[i], SAME_PLATFORM,
+                         "claims", "measurement", R16("ab") R16("ab") R16("ab"));
+        assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+        assert_int_equal(res.verdict.n_reasons, 1);
+        assert_int_equal(res.verdict.reasons[0].code, CVMA_R_MEASUREMENT_CHANGED);
+        assert_non_null(strstr(res.verdict.reasons[0].detail, "from (not a kind) "));
+        json_decref(prev);
+    }
+
+    /* No tee named before: the bytes alone. */
+    res.verdict.n_reasons = 0;
+    prev = json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:s}}", SAME_PLATFORM, "claims", "measurement",
+                     R16("ab") R16("ab") R16("ab"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    json_decref(prev);
+#undef SAME_PLATFORM
+    cvma_result_cleanup(&res);
+}
+
 /* docs/results.md: labels that are not an object of strings cannot be read back, so the
  * earlier platform is another one; an array or a string was passed over as none. */
 static void test_compare_previous_labels_not_an_object(void **state)
@@ -1343,6 +1405,7 @@ int main(void)
             cmocka_unit_test(test_compare_previous_counts_a_masked_chip_id_as_another_platform),
             cmocka_unit_test(test_compare_previous_names_a_changed_measurement),
             cmocka_unit_test(test_compare_previous_labels_not_an_object),
+            cmocka_unit_test(test_compare_previous_counts_another_tee_as_a_changed_measurement),
             cmocka_unit_test(test_result_check_names_a_bad_iat),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
             cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
