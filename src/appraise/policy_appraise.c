@@ -94,13 +94,12 @@ static void check_values(const struct pol_values *set, const uint8_t *val, size_
 
 static const char *tee_name_list(unsigned mask, char *buf, size_t n)
 {
-    static const char *const names[] = {"sev-snp",   "tdx",       "tpm",
-                                        "azure-snp", "azure-tdx", "svsm-vtpm"};
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+    for (size_t i = 0; i < POL_TEE_COUNT; i++) {
         if (mask & (1u << i)) {
-            int k = snprintf(buf + used, n - used, "%s%s", used > 0 ? ", " : "", names[i]);
+            int k = snprintf(buf + used, n - used, "%s%s", used > 0 ? ", " : "",
+                             cvma_pol_tee_names[i]);
             used += k > 0 ? (size_t)k : 0;
             if (used >= n) {
                 break;
@@ -164,13 +163,11 @@ static void appraise_unapplied(const struct cvma_policy *p, unsigned tee, const 
 /* see appraise/policy.h */
 size_t cvma_policy_unapplied(const struct cvma_policy *p, char *buf, size_t n)
 {
-    static const char *const kinds[] = {"sev-snp",   "tdx",       "tpm",
-                                        "azure-snp", "azure-tdx", "svsm-vtpm"};
     size_t count = 0, used = 0;
     if (n > 0) {
         buf[0] = '\0';
     }
-    for (size_t k = 0; p != NULL && k < CVMA_ARRAY_LEN(kinds); k++) {
+    for (size_t k = 0; p != NULL && k < POL_TEE_COUNT; k++) {
         unsigned tee = 1u << k;
         for (size_t i = 0; (p->allowed_tees & tee) != 0 && i < CVMA_ARRAY_LEN(sections); i++) {
             if (!section_unapplied(p, i, tee)) {
@@ -179,7 +176,8 @@ size_t cvma_policy_unapplied(const struct cvma_policy *p, char *buf, size_t n)
             count++;
             int w = used < n ? snprintf(buf + used, n - used,
                                         "%sthe %s section never applies to %s evidence",
-                                        used > 0 ? "\n" : "", sections[i].name, kinds[k])
+                                        used > 0 ? "\n" : "", sections[i].name,
+                                        cvma_pol_tee_names[k])
                              : 0;
             used += w > 0 ? (size_t)w : 0;
         }
@@ -742,23 +740,10 @@ static void appraise_tdx(const struct pol_tdx *t, const struct cvma_tdx_claims *
 void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
 {
     char allowed[80];
-    unsigned tee = 0;
     if (p == NULL) {
         return;
     }
-    if (res->tee != NULL && strcmp(res->tee, "sev-snp") == 0) {
-        tee = POL_TEE_SNP;
-    } else if (res->tee != NULL && strcmp(res->tee, "tdx") == 0) {
-        tee = POL_TEE_TDX;
-    } else if (res->tee != NULL && strcmp(res->tee, "tpm") == 0) {
-        tee = POL_TEE_TPM;
-    } else if (res->tee != NULL && strcmp(res->tee, "azure-snp") == 0) {
-        tee = POL_TEE_AZURE_SNP;
-    } else if (res->tee != NULL && strcmp(res->tee, "azure-tdx") == 0) {
-        tee = POL_TEE_AZURE_TDX;
-    } else if (res->tee != NULL && strcmp(res->tee, "svsm-vtpm") == 0) {
-        tee = POL_TEE_SVSM_VTPM;
-    }
+    unsigned tee = cvma_pol_tee_bit(res->tee);
     /* The kind needs no claim: it is checked on unverified evidence too, so that evidence the
      * policy refuses whatever its collateral says is refused (exit 1), not left undecided
      * (exit 3) for want of collateral. Evidence of no known kind (unparsed) is not, and no

@@ -150,6 +150,13 @@ enum pol_tee {
     POL_TEE_SVSM_VTPM = 1u << 5,
 };
 #define POL_TEE_AZURE (POL_TEE_AZURE_SNP | POL_TEE_AZURE_TDX)
+#define POL_TEE_COUNT 6
+
+/* The kinds' names, indexed by bit position (POL_TEE_SNP is 1u << 0: "sev-snp"). */
+extern const char *const cvma_pol_tee_names[POL_TEE_COUNT];
+/* The POL_TEE_ bit of a kind's name (res->tee, an allowed_tees entry); 0 for no such name
+ * (NULL included). */
+unsigned cvma_pol_tee_bit(const char *name);
 
 struct cvma_policy {
     char *name;

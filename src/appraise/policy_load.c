@@ -1163,24 +1163,19 @@ static bool load_azure(json_t *j, struct pol_azure *a, struct ld *l)
            get_strings(j, P, "vm_unique_ids", false, &a->vm_unique_ids, &a->n_vm_unique_ids, l);
 }
 
-static bool tee_from_name(const char *s, unsigned *bit)
+/* see appraise/policy_internal.h */
+const char *const cvma_pol_tee_names[POL_TEE_COUNT] = {"sev-snp",   "tdx",       "tpm",
+                                                       "azure-snp", "azure-tdx", "svsm-vtpm"};
+
+/* see appraise/policy_internal.h */
+unsigned cvma_pol_tee_bit(const char *name)
 {
-    if (strcmp(s, "sev-snp") == 0) {
-        *bit = POL_TEE_SNP;
-    } else if (strcmp(s, "tdx") == 0) {
-        *bit = POL_TEE_TDX;
-    } else if (strcmp(s, "tpm") == 0) {
-        *bit = POL_TEE_TPM;
-    } else if (strcmp(s, "azure-snp") == 0) {
-        *bit = POL_TEE_AZURE_SNP;
-    } else if (strcmp(s, "azure-tdx") == 0) {
-        *bit = POL_TEE_AZURE_TDX;
-    } else if (strcmp(s, "svsm-vtpm") == 0) {
-        *bit = POL_TEE_SVSM_VTPM;
-    } else {
-        return false;
+    for (unsigned i = 0; name != NULL && i < POL_TEE_COUNT; i++) {
+        if (strcmp(name, cvma_pol_tee_names[i]) == 0) {
+            return 1u << i;
+        }
     }
-    return true;
+    return 0;
 }
 
 static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
@@ -1315,7 +1310,7 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
             if (!want_string(json_array_get(e, i), pi, 16, l)) {
                 return false;
             }
-            if (!tee_from_name(json_string_value(json_array_get(e, i)), &bit)) {
+            if ((bit = cvma_pol_tee_bit(json_string_value(json_array_get(e, i)))) == 0) {
                 return fail(l,
                             "%s: \"%s\" is not \"sev-snp\", \"tdx\", \"tpm\", \"azure-snp\", "
                             "\"azure-tdx\" or \"svsm-vtpm\"",

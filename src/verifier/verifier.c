@@ -615,7 +615,7 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
         /* The product is that of an SEV-SNP report's processor: for evidence without one it
          * would be ignored, and the caller would believe it had been applied. */
         cvma_errf(err, err_len,
-                  "a product (--product) names the processor of an SEV-SNP report, and %s "
+                  "snp_product (--product) names the processor of an SEV-SNP report, and %s "
                   "evidence (kind %s) holds no SEV-SNP report: it would not be used (leave it "
                   "out)",
                   k->what, k->name);

@@ -65,7 +65,7 @@ verify "$T/rl" --policy "$T/accept.json" --nonce 0011 >/dev/null 2>"$T/nonce.err
 has "$T/nonce.err" "TDX quote evidence holds no TPM quote"
 # nor has it an SEV-SNP report whose product --product could name: refused, not ignored
 verify "$T/rl" --policy "$T/accept.json" --product genoa >/dev/null 2>"$T/product.err"; check "--product for a TD quote" 2 $?
-has "$T/product.err" "a product (--product) names the processor of an SEV-SNP report, and TDX quote evidence (kind tdx) holds no SEV-SNP report"
+has "$T/product.err" "snp_product (--product) names the processor of an SEV-SNP report, and TDX quote evidence (kind tdx) holds no SEV-SNP report"
 $CVM collateral fetch "$T/rl/quote.bin" --out "$T/rl-coll" --product genoa 2>"$T/cproduct.err"; check "collateral fetch --product for a TD quote" 2 $?
 has "$T/cproduct.err" "--product names the processor of an SEV-SNP report, and '.*' is TDX quote evidence (kind tdx)"
 
