@@ -916,6 +916,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     /* ended with its body still due past its deadline (sweep_slow); the next request's header
      * has --timeout from now */
     bool body_late = cvma_conns_request_end(c);
+    /* Counted no more before its line is written: once the line is in the log the request has
+     * ended, for the drain's count as for /metrics (a SIGTERM right after the line counted it
+     * still). The stop waits for this callback to return before anything it uses is freed. */
+    if (r->working) {
+        atomic_fetch_sub(&s->working, 1);
+    }
+    atomic_fetch_sub(&s->active, 1);
     /* An answer queued while the service had given none is libmicrohttpd's own, for a request
      * it refused after on_request had seen it (a chunk size it cannot hold: 413); it ends the
      * request "with error". Not the client's abort; and not counted, as its other answers. */
@@ -947,13 +954,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         logf_req(r, "%s status=%d %.1f ms%s", r->endpoint, r->status, secs * 1000, r->note);
         cvma_metrics_request(s->metrics, r->endpoint, r->status, r->error, secs);
     }
-    if (r->working) {
-        atomic_fetch_sub(&s->working, 1);
-    }
     free(r->body);
     free(r);
     *con_cls = NULL;
-    atomic_fetch_sub(&s->active, 1);
 }
 
 /* A PEM file (a regular one) as a NUL-terminated string (libmicrohttpd wants one); NULL when
